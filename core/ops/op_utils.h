@@ -1,0 +1,60 @@
+// Helpers shared by the op implementations in core/ops/ (not part of the public API).
+#pragma once
+
+#include <initializer_list>
+
+#include "core/tensor.h"
+#include "kernels/cpu/elementwise.h"
+
+namespace amor::ops {
+
+// Loop geometry for `out` (any strides) and inputs that broadcast to out's shape.
+inline kernels::cpu::LoopGeometry loop_geometry(const Tensor& out,
+                                                std::initializer_list<const Tensor*> inputs) {
+  kernels::cpu::LoopGeometry g;
+  const Shape& s = out.shape();
+  g.ndim = s.size();
+  g.noperands = 1 + static_cast<int>(inputs.size());
+  for (int d = 0; d < g.ndim; ++d) {
+    g.shape[d] = s[d];
+    g.stride[0][d] = out.strides()[d];
+  }
+  int o = 1;
+  for (const Tensor* t : inputs) {
+    const Shape& ts = t->shape();
+    const Strides& st = t->strides();
+    int lead = g.ndim - ts.size();
+    for (int d = 0; d < g.ndim; ++d) {
+      int td = d - lead;
+      g.stride[o][d] = (td < 0 || ts[td] == 1) ? 0 : st[td];
+    }
+    ++o;
+  }
+  g.coalesce();
+  return g;
+}
+
+inline void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
+  AMOR_CHECK(a.device() == b.device(), DeviceError, op, ": tensors on different devices (",
+             a.device(), " and ", b.device(), ")");
+}
+
+inline void check_cpu(const char* op, const Tensor& a) {
+  AMOR_CHECK(a.device().is_cpu(), DeviceError, op, ": not implemented for ", a.device(),
+             " tensors yet");
+}
+
+inline void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
+  AMOR_CHECK(a.dtype() == b.dtype(), DTypeError, op, ": dtype mismatch (", a.dtype(), " ",
+             a.shape(), " and ", b.dtype(), " ", b.shape(), ")");
+}
+
+inline void check_floating(const char* op, const Tensor& a) {
+  AMOR_CHECK(is_floating(a.dtype()), DTypeError, op, ": expected a floating tensor, got ",
+             a.dtype(), " ", a.shape());
+}
+
+// Refuses in-place writes into tensors that take part in autodiff while grad mode is on.
+void check_inplace_allowed(const char* op, const Tensor& t);
+
+}  // namespace amor::ops
