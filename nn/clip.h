@@ -1,0 +1,19 @@
+// Gradient clipping, applied to the parameters' .grad in place.
+#pragma once
+
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace amor::nn {
+
+// Scales all gradients by min(1, max_norm / ‖g‖₂) where ‖g‖₂ is taken over every gradient
+// together (torch.nn.utils.clip_grad_norm_). Returns the norm before clipping.
+double clip_grad_norm(const std::vector<Tensor>& params, double max_norm);
+
+// Adaptive gradient clipping (Brock et al. 2021; optax.adaptive_grad_clip): per unit, the
+// gradient is rescaled to at most clipping · max(‖w_unit‖, eps). A unit is one output row of a
+// weight matrix [out, in] (norm over the trailing axes) and the whole tensor for vectors/scalars.
+void adaptive_clip_grad(const std::vector<Tensor>& params, double clipping, double eps = 1e-3);
+
+}  // namespace amor::nn
