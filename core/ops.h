@@ -129,4 +129,13 @@ Tensor searchsorted(const Tensor& sorted, const Tensor& values, bool right = fal
 // Normalises over the last axis; weight and bias: [C] or undefined. Fused forward and backward.
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps = 1e-5);
 
+// ---- attention (core/ops/attention.cpp) -------------------------------------------------------
+// Fused masked multi-head attention: out = softmax(q·kᵀ·scale, masked)·v per (batch, head).
+// q, k, v: [B, T, H, D] (any strides with a unit head-dim stride, e.g. slices of a packed QKV
+// projection); mask: bool [T, T] or [B, T, T], true = query row may attend key column, or
+// undefined for full attention; scale <= 0 means 1/√D. Returns [B, T, H, D] contiguous.
+// Mask contract: a query row with no allowed key gets output 0 and zero gradients, never NaN.
+Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask = Tensor(),
+                 double scale = 0.0);
+
 }  // namespace amor
