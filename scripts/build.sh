@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Configure and build amor into build/<preset>.
+#
+#   bash scripts/build.sh [preset] [extra cmake --build args...]
+#
+# Presets:
+#   release  (default) optimised build: library, `amor` command line, tests
+#   werror   release build with warnings as errors (AMOR_WERROR=ON); what scripts/test.sh tests
+#            and installs
+#   asan     AddressSanitizer + UndefinedBehaviorSanitizer (RelWithDebInfo, AMOR_SANITIZE=ON);
+#            CUDA and the command line are off: only the library and the tests are built
+#
+# Environment: AMOR_JOBS (default 2) parallel jobs; AMOR_CMAKE_ARGS extra configure arguments.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+preset="${1:-release}"
+shift || true
+
+bash "$root/scripts/setup.sh"
+
+# nvcc lives outside PATH on many machines; let CMake's CUDA detection find it.
+if ! command -v nvcc >/dev/null 2>&1 && [ -z "${CUDACXX:-}" ] && [ -x /usr/local/cuda/bin/nvcc ]; then
+  export CUDACXX=/usr/local/cuda/bin/nvcc
+fi
+
+args=()
+case "$preset" in
+  release)
+    args+=(-DCMAKE_BUILD_TYPE=Release -DAMOR_WERROR=OFF -DAMOR_SANITIZE=OFF)
+    ;;
+  werror)
+    args+=(-DCMAKE_BUILD_TYPE=Release -DAMOR_WERROR=ON -DAMOR_SANITIZE=OFF)
+    ;;
+  asan)
+    # -O1 -g without NDEBUG: assertions on, quick to compile, good ASan stacks.
+    args+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g"
+           -DAMOR_SANITIZE=ON -DAMOR_WERROR=OFF
+           -DAMOR_CUDA=OFF -DAMOR_BUILD_APPS=OFF -DAMOR_BUILD_TESTS=ON -DAMOR_BUILD_BENCH=OFF)
+    ;;
+  *)
+    echo "build.sh: unknown preset '$preset' (release, werror, asan)" >&2
+    exit 2
+    ;;
+esac
+
+if command -v ccache >/dev/null 2>&1; then
+  args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
+fi
+# shellcheck disable=SC2206  # AMOR_CMAKE_ARGS is split on purpose
+extra=(${AMOR_CMAKE_ARGS:-})
+
+build_dir="$root/build/$preset"
+echo "build.sh: configuring $preset in $build_dir"
+cmake -S "$root" -B "$build_dir" "${args[@]}" "${extra[@]}"
+echo "build.sh: building $preset"
+cmake --build "$build_dir" -j "${AMOR_JOBS:-2}" "$@"
+echo "build.sh: $preset built in $build_dir"
