@@ -1,0 +1,65 @@
+// Row-major GEMM on the CPU: OpenBLAS (cblas) for everything big enough to pay for a BLAS call,
+// and a hand-written i-k-j kernel for the many tiny matrices of per-head attention.
+//
+// All matrices are row-major. `lda` is the row length of A *as stored* (so for trans_a it is
+// >= M, otherwise >= K), the same convention as cblas with CblasRowMajor. Transposes are passed
+// to BLAS as flags, never materialised.
+//
+// Threading: the BLAS path uses OpenBLAS's own (pthread) pool, sized by set_blas_threads. The
+// small batched path uses OpenMP over the batch. OpenBLAS is never called from inside an OpenMP
+// parallel region: when `gemm` finds itself inside an active parallel region (a caller looping
+// over heads with `omp parallel for`), it runs the hand-written kernel on the calling thread
+// instead of oversubscribing the cores.
+#pragma once
+
+#include <cstdint>
+
+namespace amor::kernels::cpu {
+
+// gemm_batched runs matrices with M·N·K <= this on the hand-written kernel, OpenMP over the
+// batch. 64³ is also where OpenBLAS 0.3.21 stops threading a single GEMM (it runs
+// M·N·K <= 65536·4 on one thread), so below it a loop of BLAS calls would use one core. Covers
+// attention per head (T <= 64, D = 10: 64·64·10).
+inline constexpr int64_t kSmallGemmMaxWork = 64 * 64 * 64;
+// Total batch·M·N·K below this keeps the small batched path on the calling thread.
+inline constexpr int64_t kGemmParallelWork = int64_t{1} << 16;
+
+// C[M,N] = alpha · op(A)[M,K] · op(B)[K,N] + beta · C[M,N]
+//   A: [M,K] with row stride lda (trans_a: stored as [K,M], row stride lda)
+//   B: [K,N] with row stride ldb (trans_b: stored as [N,K], row stride ldb)
+//   C: [M,N] with row stride ldc
+// beta == 0 overwrites C without reading it (NaN in C does not propagate), as in BLAS.
+// M == 0 or N == 0 is a no-op; K == 0 gives C = beta·C. Leading dimensions of operands with a
+// single row are not checked (their value is never used), so views with odd strides are fine.
+template <class T>
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
+          int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+
+// For b in [0, batch):
+//   C_b[M,N] = alpha · op(A_b) · op(B_b) + beta · C_b,  with
+//   A_b = A + b·stride_a, B_b = B + b·stride_b, C_b = C + b·stride_c  (strides in elements).
+// stride_a == 0 or stride_b == 0 broadcasts that operand over the batch. The C_b must not
+// overlap (stride_c == 0 with batch > 1 is run serially, so the last matrix wins).
+// M·N·K <= kSmallGemmMaxWork: hand-written kernel, OpenMP over the batch when the total work
+// is >= kGemmParallelWork. Otherwise one BLAS call per matrix, sequentially (BLAS threads
+// itself). Called from inside an active OpenMP region: hand-written kernel, serially.
+template <class T>
+void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+                  T alpha, const T* A, int64_t lda, int64_t stride_a, const T* B, int64_t ldb,
+                  int64_t stride_b, T beta, T* C, int64_t ldc, int64_t stride_c);
+
+// The hand-written kernel on its own (single-threaded, no BLAS): same contract as `gemm`.
+// Exposed for tests and for callers already inside a parallel region.
+template <class T>
+void gemm_small(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
+                int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+
+// OpenBLAS's thread pool size (openblas_set_num_threads / openblas_get_num_threads).
+void set_blas_threads(int n);
+int blas_threads();
+// The kernel set OpenBLAS picked at load time (openblas_get_corename), e.g. "Haswell". A
+// DYNAMIC_ARCH build that does not recognise the CPU falls back to "Prescott" (SSE3 kernels,
+// ~5-10x slower); OPENBLAS_CORETYPE=Haswell (or SkylakeX) in the environment overrides it.
+const char* blas_core_name();
+
+}  // namespace amor::kernels::cpu

@@ -1,0 +1,280 @@
+// kernels/cpu/gemm: BLAS path, hand-written path and batched driver against a naive triple
+// loop in double.
+#include "kernels/cpu/gemm.h"
+
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+namespace kc = amor::kernels::cpu;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// A row-major [rows, cols] matrix inside a buffer with row stride ld >= cols. The padding holds
+// NaN so a kernel that reads outside the matrix poisons its result.
+template <class T>
+struct Mat {
+  int64_t rows, cols, ld;
+  std::vector<T> buf;
+  Mat(int64_t r, int64_t c, int64_t pad, std::mt19937_64& rng)
+      : rows(r), cols(c), ld(c + pad), buf(size_t(std::max<int64_t>(r * (c + pad), 1)), T(kNaN)) {
+    std::uniform_real_distribution<double> u(-1.0, 1.0);
+    for (int64_t i = 0; i < r; ++i)
+      for (int64_t j = 0; j < c; ++j) buf[size_t(i * ld + j)] = T(u(rng));
+  }
+  T* data() { return buf.data(); }
+  T at(int64_t i, int64_t j) const { return buf[size_t(i * ld + j)]; }
+};
+
+// Reference C = alpha·op(A)·op(B) + beta·C in double, plus a bound on the rounding error of a
+// T-precision evaluation: eps_T · (K + 2) · (|alpha|·Σ|a||b| + |beta·c|).
+template <class T>
+void reference(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const Mat<T>& A,
+               const Mat<T>& B, double beta, const Mat<T>& C, std::vector<double>& out,
+               std::vector<double>& tol) {
+  out.assign(size_t(M * N), 0.0);
+  tol.assign(size_t(M * N), 0.0);
+  const double eps = std::numeric_limits<T>::epsilon();
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      double s = 0, sa = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        const double a = ta ? A.at(k, i) : A.at(i, k);
+        const double b = tb ? B.at(j, k) : B.at(k, j);
+        s += a * b;
+        sa += std::abs(a * b);
+      }
+      const double c = beta == 0 ? 0.0 : beta * double(C.at(i, j));
+      out[size_t(i * N + j)] = alpha * s + c;
+      tol[size_t(i * N + j)] = eps * double(K + 2) * (std::abs(alpha) * sa + std::abs(c)) + 1e-300;
+    }
+}
+
+enum class Path { blas, small };
+
+template <class T>
+void check_one(Path path, bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, T beta,
+               std::mt19937_64& rng) {
+  Mat<T> A(ta ? K : M, ta ? M : K, 3, rng);
+  Mat<T> B(tb ? N : K, tb ? K : N, 2, rng);
+  Mat<T> C(M, N, 5, rng);
+  if (beta == T(0))  // beta == 0 must not read C
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) C.buf[size_t(i * C.ld + j)] = T(kNaN);
+  std::vector<double> ref, tol;
+  reference(ta, tb, M, N, K, double(alpha), A, B, double(beta), C, ref, tol);
+  Mat<T> out = C;
+  if (path == Path::blas)
+    kc::gemm<T>(ta, tb, M, N, K, alpha, A.data(), A.ld, B.data(), B.ld, beta, out.data(), out.ld);
+  else
+    kc::gemm_small<T>(ta, tb, M, N, K, alpha, A.data(), A.ld, B.data(), B.ld, beta, out.data(),
+                      out.ld);
+  int bad = 0;
+  for (int64_t i = 0; i < M; ++i) {
+    for (int64_t j = 0; j < N; ++j) {
+      const double got = double(out.at(i, j)), want = ref[size_t(i * N + j)];
+      if (!(std::abs(got - want) <= tol[size_t(i * N + j)]) && bad++ < 3)
+        ADD_FAILURE() << "ta=" << ta << " tb=" << tb << " M=" << M << " N=" << N << " K=" << K
+                      << " (" << i << "," << j << "): got " << got << " want " << want;
+    }
+    for (int64_t j = N; j < out.ld; ++j)  // padding of C untouched
+      if (!std::isnan(double(out.at(i, j))) && bad++ < 3)
+        ADD_FAILURE() << "C padding written at (" << i << "," << j << ")";
+  }
+}
+
+template <class T>
+void sweep(Path path) {
+  std::mt19937_64 rng(42);
+  const int64_t sizes[] = {1, 3, 17, 64, 130};
+  for (bool ta : {false, true})
+    for (bool tb : {false, true})
+      for (int64_t M : sizes)
+        for (int64_t N : sizes)
+          for (int64_t K : sizes) check_one<T>(path, ta, tb, M, N, K, T(0.75), T(-1.25), rng);
+  // Other alpha/beta: the beta == 0 overwrite (C holds NaN) and plain accumulate.
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      check_one<T>(path, ta, tb, 17, 33, 9, T(1), T(0), rng);
+      check_one<T>(path, ta, tb, 17, 33, 9, T(-2), T(1), rng);
+      check_one<T>(path, ta, tb, 5, 70, 1, T(0.5), T(0), rng);
+    }
+}
+
+}  // namespace
+
+TEST(Gemm, BlasPathDouble) { sweep<double>(Path::blas); }
+TEST(Gemm, BlasPathFloat) { sweep<float>(Path::blas); }
+TEST(Gemm, SmallPathDouble) { sweep<double>(Path::small); }
+TEST(Gemm, SmallPathFloat) { sweep<float>(Path::small); }
+
+TEST(Gemm, KZeroScalesC) {
+  std::vector<double> C = {1, 2, 3, 4, 5, 6};  // [2,3]
+  kc::gemm<double>(false, false, 2, 3, 0, 1.0, nullptr, 1, nullptr, 3, 2.0, C.data(), 3);
+  EXPECT_EQ(C, (std::vector<double>{2, 4, 6, 8, 10, 12}));
+  std::vector<double> D(6, kNaN);
+  kc::gemm<double>(true, true, 2, 3, 0, 1.0, nullptr, 2, nullptr, 0, 0.0, D.data(), 3);
+  EXPECT_EQ(D, std::vector<double>(6, 0.0));
+  std::vector<float> E = {1, 2, 3, 4};
+  kc::gemm_batched<float>(2, false, false, 1, 2, 0, 1.f, nullptr, 0, 0, nullptr, 2, 0, -1.f,
+                          E.data(), 2, 2);
+  EXPECT_EQ(E, (std::vector<float>{-1, -2, -3, -4}));
+}
+
+TEST(Gemm, EmptyIsNoOp) {
+  std::vector<double> C = {7, 7};
+  kc::gemm<double>(false, false, 0, 2, 5, 1.0, nullptr, 5, nullptr, 2, 0.0, C.data(), 2);
+  kc::gemm<double>(false, false, 2, 0, 5, 1.0, nullptr, 5, nullptr, 0, 0.0, C.data(), 0);
+  kc::gemm_batched<double>(0, false, false, 1, 2, 5, 1.0, nullptr, 5, 0, nullptr, 2, 0, 0.0,
+                           C.data(), 2, 2);
+  EXPECT_EQ(C, (std::vector<double>{7, 7}));
+}
+
+TEST(Gemm, SingleRowOperandsIgnoreLeadingDimension) {
+  // A [1,3], B [3,2], C [1,2] with lda/ldc = 0 (a view whose row stride is irrelevant).
+  std::vector<double> A = {1, 2, 3}, B = {1, 2, 3, 4, 5, 6}, C = {0, 0};
+  kc::gemm<double>(false, false, 1, 2, 3, 1.0, A.data(), 0, B.data(), 2, 0.0, C.data(), 0);
+  EXPECT_EQ(C, (std::vector<double>{22, 28}));
+}
+
+namespace {
+
+// Batched: each matrix checked against the reference of its own slice.
+template <class T>
+void check_batched(bool ta, bool tb, int64_t batch, int64_t M, int64_t N, int64_t K,
+                   bool broadcast_a, bool broadcast_b, std::mt19937_64& rng) {
+  const T alpha = T(0.5), beta = T(-0.25);
+  const int64_t a_rows = ta ? K : M, a_cols = ta ? M : K, b_rows = tb ? N : K,
+                b_cols = tb ? K : N;
+  const int64_t lda = a_cols + 1, ldb = b_cols + 3, ldc = N + 2;
+  const int64_t sa = broadcast_a ? 0 : a_rows * lda + 7;  // gaps between matrices
+  const int64_t sb = broadcast_b ? 0 : b_rows * ldb + 1;
+  const int64_t sc = M * ldc + 4;
+  std::vector<Mat<T>> As, Bs, Cs;
+  for (int64_t b = 0; b < batch; ++b) {
+    As.emplace_back(a_rows, a_cols, lda - a_cols, rng);
+    Bs.emplace_back(b_rows, b_cols, ldb - b_cols, rng);
+    Cs.emplace_back(M, N, ldc - N, rng);
+  }
+  std::vector<T> Abuf(size_t(sa * (batch - 1) + a_rows * lda), T(kNaN));
+  std::vector<T> Bbuf(size_t(sb * (batch - 1) + b_rows * ldb), T(kNaN));
+  std::vector<T> Cbuf(size_t(sc * (batch - 1) + M * ldc), T(kNaN));
+  for (int64_t b = 0; b < batch; ++b) {
+    if (broadcast_a) As[size_t(b)] = As[0];
+    if (broadcast_b) Bs[size_t(b)] = Bs[0];
+    std::copy(As[size_t(b)].buf.begin(), As[size_t(b)].buf.end(), Abuf.begin() + b * sa);
+    std::copy(Bs[size_t(b)].buf.begin(), Bs[size_t(b)].buf.end(), Bbuf.begin() + b * sb);
+    std::copy(Cs[size_t(b)].buf.begin(), Cs[size_t(b)].buf.end(), Cbuf.begin() + b * sc);
+  }
+  kc::gemm_batched<T>(batch, ta, tb, M, N, K, alpha, Abuf.data(), lda, sa, Bbuf.data(), ldb, sb,
+                      beta, Cbuf.data(), ldc, sc);
+  std::vector<double> ref, tol;
+  int bad = 0;
+  for (int64_t b = 0; b < batch; ++b) {
+    reference(ta, tb, M, N, K, double(alpha), As[size_t(b)], Bs[size_t(b)], double(beta),
+              Cs[size_t(b)], ref, tol);
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        const double got = double(Cbuf[size_t(b * sc + i * ldc + j)]);
+        const double want = ref[size_t(i * N + j)];
+        if (!(std::abs(got - want) <= tol[size_t(i * N + j)]) && bad++ < 3)
+          ADD_FAILURE() << "batch " << b << " ta=" << ta << " tb=" << tb << " M=" << M
+                        << " N=" << N << " K=" << K << " bA=" << broadcast_a
+                        << " bB=" << broadcast_b << " (" << i << "," << j << "): got " << got
+                        << " want " << want;
+      }
+  }
+}
+
+template <class T>
+void batched_sweep() {
+  std::mt19937_64 rng(7);
+  struct Shape {
+    int64_t batch, M, N, K;
+  };
+  const Shape shapes[] = {
+      {5, 17, 17, 17},    // small path, serial (5·17³ < kGemmParallelWork)
+      {64, 10, 12, 10},   // small path, OpenMP over the batch
+      {40, 64, 64, 10},   // attention scores, T = 64, D = 10
+      {40, 64, 10, 64},   // attention values
+      {3, 3, 1, 130},     // small path with N = 1
+      {2, 130, 3, 130},   // small path, tall
+      {3, 64, 64, 65},    // BLAS path (64·64·65 > kSmallGemmMaxWork)
+      {2, 130, 17, 130},  // BLAS path
+  };
+  for (const Shape& s : shapes)
+    for (bool ta : {false, true})
+      for (bool tb : {false, true})
+        for (int bc = 0; bc < 3; ++bc)
+          check_batched<T>(ta, tb, s.batch, s.M, s.N, s.K, bc == 1, bc == 2, rng);
+}
+
+}  // namespace
+
+TEST(GemmBatched, Double) { batched_sweep<double>(); }
+TEST(GemmBatched, Float) { batched_sweep<float>(); }
+
+TEST(GemmBatched, ThreadCountDoesNotChangeBits) {
+  std::mt19937_64 rng(3);
+  const int64_t batch = 96, M = 20, N = 24, K = 16;  // small path, above kGemmParallelWork
+  Mat<float> A(batch * M, K, 0, rng), B(batch * N, K, 0, rng);
+  std::vector<float> C1(size_t(batch * M * N)), C2(C1.size());
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(1);
+  kc::gemm_batched<float>(batch, false, true, M, N, K, 1.f, A.data(), K, M * K, B.data(), K,
+                          N * K, 0.f, C1.data(), N, M * N);
+  omp_set_num_threads(2);
+  kc::gemm_batched<float>(batch, false, true, M, N, K, 1.f, A.data(), K, M * K, B.data(), K,
+                          N * K, 0.f, C2.data(), N, M * N);
+  omp_set_num_threads(saved);
+  EXPECT_EQ(C1, C2);
+}
+
+TEST(GemmBatched, PackedBIsNotReusedAcrossCalls) {
+  // The small path packs Bᵀ and caches it per thread while one call runs; a second call with
+  // the same pointer but new contents must see the new contents.
+  std::vector<double> A = {1, 0, 0, 1};  // identity [2,2]
+  std::vector<double> B = {1, 2, 3, 4};  // [2,2], used transposed
+  std::vector<double> C(4);
+  kc::gemm_batched<double>(1, false, true, 2, 2, 2, 1.0, A.data(), 2, 0, B.data(), 2, 0, 0.0,
+                           C.data(), 2, 4);
+  EXPECT_EQ(C, (std::vector<double>{1, 3, 2, 4}));
+  B = {5, 6, 7, 8};
+  kc::gemm_batched<double>(1, false, true, 2, 2, 2, 1.0, A.data(), 2, 0, B.data(), 2, 0, 0.0,
+                           C.data(), 2, 4);
+  EXPECT_EQ(C, (std::vector<double>{5, 7, 6, 8}));
+}
+
+TEST(Gemm, InsideOpenMPRegionIsCorrect) {
+  // Called from an OpenMP team, gemm must not enter OpenBLAS; check the result per thread.
+  std::mt19937_64 rng(11);
+  const int64_t M = 40, N = 50, K = 60;
+  Mat<double> A(M, K, 0, rng), B(K, N, 0, rng), C(M, N, 0, rng);
+  std::vector<double> ref, tol;
+  reference(false, false, M, N, K, 1.0, A, B, 0.0, C, ref, tol);
+  std::vector<std::vector<double>> out(4, std::vector<double>(size_t(M * N)));
+#pragma omp parallel for num_threads(2)
+  for (int t = 0; t < 4; ++t)
+    kc::gemm<double>(false, false, M, N, K, 1.0, A.data(), K, B.data(), N, 0.0, out[size_t(t)].data(),
+                     N);
+  for (const auto& o : out)
+    for (size_t i = 0; i < o.size(); ++i) ASSERT_NEAR(o[i], ref[i], tol[i]);
+}
+
+TEST(Gemm, BlasThreads) {
+  const int saved = kc::blas_threads();
+  EXPECT_GE(saved, 1);
+  kc::set_blas_threads(1);
+  EXPECT_EQ(kc::blas_threads(), 1);
+  kc::set_blas_threads(saved);
+  EXPECT_EQ(kc::blas_threads(), saved);
+  ASSERT_NE(kc::blas_core_name(), nullptr);
+  RecordProperty("blas_core", kc::blas_core_name());
+}
