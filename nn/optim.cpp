@@ -102,15 +102,18 @@ void Adam::step() {
       T* m = m_[i].data<T>();
       T* v = v_[i].data<T>();
       const T* gp = g.data<T>();
+      // 1 − β in double, then rounded: T(1) − T(β) would carry β's float32 rounding error
+      // (1 − 0.999f is 1.3e-5 off relative), unlike torch, which passes 1 − β as a Python float.
       const T b1 = T(o_.beta1), b2 = T(o_.beta2), eps = T(o_.eps);
+      const T c1 = T(1.0 - o_.beta1), c2 = T(1.0 - o_.beta2);
       const T step_size = T(lr_ / bc1), inv_sqrt_bc2 = T(1.0 / std::sqrt(bc2));
       const T decay = o_.decoupled_weight_decay ? T(1.0 - lr_ * o_.weight_decay) : T(1);
       const T l2 = o_.decoupled_weight_decay ? T(0) : T(o_.weight_decay);
 #pragma omp simd
       for (int64_t j = 0; j < n; ++j) {
         const T gj = gp[j] + l2 * w[j];
-        m[j] = b1 * m[j] + (T(1) - b1) * gj;
-        v[j] = b2 * v[j] + (T(1) - b2) * gj * gj;
+        m[j] = b1 * m[j] + c1 * gj;
+        v[j] = b2 * v[j] + c2 * gj * gj;
         w[j] = w[j] * decay - step_size * m[j] / (std::sqrt(v[j]) * inv_sqrt_bc2 + eps);
       }
     });
