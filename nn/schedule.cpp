@@ -26,7 +26,7 @@ Schedule linear(double from, double to, int64_t steps) {
   AMOR_CHECK(steps > 0, ValueError, "linear schedule: steps must be positive, got ", steps);
   return Schedule([=](int64_t s) {
     double f = std::clamp(double(s) / double(steps), 0.0, 1.0);
-    return from + (to - from) * f;
+    return std::lerp(from, to, f);  // exactly `from` at 0 and exactly `to` from `steps` on
   });
 }
 
@@ -34,7 +34,7 @@ Schedule cosine(double from, double to, int64_t steps) {
   AMOR_CHECK(steps > 0, ValueError, "cosine schedule: steps must be positive, got ", steps);
   return Schedule([=](int64_t s) {
     double f = std::clamp(double(s) / double(steps), 0.0, 1.0);
-    return to + (from - to) * 0.5 * (1.0 + std::cos(std::numbers::pi * f));
+    return std::lerp(to, from, 0.5 * (1.0 + std::cos(std::numbers::pi * f)));  // exact at both ends
   });
 }
 
