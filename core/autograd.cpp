@@ -4,6 +4,7 @@
 #include <atomic>
 #include <queue>
 #include <unordered_map>
+#include <vector>
 
 #include "core/ops.h"
 
@@ -19,7 +20,30 @@ bool GradMode::enabled() { return t_grad_enabled; }
 void GradMode::set_enabled(bool on) { t_grad_enabled = on; }
 
 Node::Node() : sequence_nr(t_next_sequence_nr++) {}
-Node::~Node() = default;
+
+// Tearing down a graph: destroying a node drops its edges, which may destroy the next node, and
+// so on. Done recursively, a long chain (a 10^5-step simulation loop) overflows the stack. So
+// the outermost ~Node on a thread collects the nodes it would free into a local list and frees
+// them in a loop; nested ~Node calls only append to that list.
+namespace {
+thread_local std::vector<Ptr<Node>>* t_dying_nodes = nullptr;
+}  // namespace
+
+Node::~Node() {
+  std::vector<Ptr<Node>> dying;
+  const bool outermost = t_dying_nodes == nullptr;
+  if (outermost) t_dying_nodes = &dying;
+  for (Edge& e : edges)
+    if (e.node && e.node->use_count() == 1) t_dying_nodes->push_back(std::move(e.node));
+  if (outermost) {
+    while (!dying.empty()) {
+      Ptr<Node> n = std::move(dying.back());
+      dying.pop_back();
+      n.reset();  // its ~Node appends its own last-reference children to `dying`
+    }
+    t_dying_nodes = nullptr;
+  }
+}
 
 // ---- recording ----------------------------------------------------------------------------------
 
