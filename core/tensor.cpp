@@ -29,6 +29,7 @@ int64_t Tensor::stride(int64_t axis) const { return strides()[wrap_dim(axis, dim
 
 bool Tensor::is_contiguous() const {
   const TensorImpl& t = checked();
+  if (t.shape.numel() == 0) return true;  // no elements: any strides describe the same layout
   int64_t expected = 1;
   for (int i = t.shape.size() - 1; i >= 0; --i) {
     if (t.shape[i] == 1) continue;
