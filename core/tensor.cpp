@@ -291,7 +291,7 @@ Tensor linspace(double start, double end, int64_t steps, TensorOptions o) {
   dispatch_float(o.dtype, "linspace", [&]<class T>() {
     T* p = t.data<T>();
     double h = steps > 1 ? (end - start) / double(steps - 1) : 0.0;
-    for (int64_t i = 0; i < steps; ++i) p[i] = static_cast<T>(i == steps - 1 ? end : start + h * double(i));
+    for (int64_t i = 0; i < steps; ++i) p[i] = static_cast<T>(i > 0 && i == steps - 1 ? end : start + h * double(i));
   });
   if (o.requires_grad) t.requires_grad_();
   return t;
