@@ -127,7 +127,7 @@ struct LogsumexpBackward final : Node {
   void backward(const Tensor* g, Tensor* gi) override {
     // d lse / dx = softmax(x): fully -inf rows give zero weights instead of NaN.
     Tensor X = x.unpack(*this);
-    Tensor gk = keepdim ? g[0] : g[0].unsqueeze(axis);
+    Tensor gk = (keepdim || X.dim() == 0) ? g[0] : g[0].unsqueeze(axis);  // 0-d: nothing was reduced
     gi[0] = mul(softmax(X, axis), gk);
   }
   void release() override { x.reset(); }
@@ -151,7 +151,11 @@ Tensor max_min(const Tensor& a, int64_t axis_in, bool keepdim, bool is_max, Tens
   ops::check_cpu(op, a);
   ops::check_floating(op, a);
   int axis = wrap_dim(axis_in, a.dim(), op);
-  AMOR_CHECK(a.dim() == 0 || a.shape()[axis] > 0, ShapeError, op, ": empty axis ", axis_in, " in ", a.shape());
+  if (a.dim() == 0) {  // the single element is the extremum (index 0); its gradient passes through
+    if (argidx_out) *argidx_out = zeros(Shape{}, {.dtype = DType::I64});
+    return a.clone();
+  }
+  AMOR_CHECK(a.shape()[axis] > 0, ShapeError, op, ": empty axis ", axis_in, " in ", a.shape());
   Tensor c = a.contiguous();
   AxisSplit s = a.dim() == 0 ? AxisSplit{} : split_at(a.shape(), axis, axis);
   Shape keep = a.dim() == 0 ? Shape{} : reduced_shape(a.shape(), {axis}, true);
