@@ -6,6 +6,7 @@
 #include <cmath>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/ops.h"
@@ -138,6 +139,32 @@ TEST(GradcheckReduce, SumTo) {
     EXPECT_TRUE(gradcheck(fn, {x}));
     EXPECT_TRUE(gradcheck(fn, {make_noncontiguous(x)}));
   }
+}
+
+TEST(GradcheckReduce, ZeroDimensionalInputs) {
+  // A 0-d tensor has one element; axis 0 (or -1) names it, as in PyTorch.
+  Tensor s = testing::randn_f64(Shape{}, 70);
+  using F = Tensor (*)(const Tensor&);
+  const std::pair<const char*, F> cases[] = {
+      {"max", [](const Tensor& t) { return max(t, 0); }},
+      {"min", [](const Tensor& t) { return min(t, -1, true); }},
+      {"max_all", [](const Tensor& t) { return max(t); }},
+      {"logsumexp", [](const Tensor& t) { return logsumexp(t, 0); }},
+      {"logsumexp_keepdim", [](const Tensor& t) { return logsumexp(t, 0, true); }},
+      {"softmax", [](const Tensor& t) { return softmax(t, 0); }},
+      {"log_softmax", [](const Tensor& t) { return log_softmax(t, -1); }},
+      {"cumsum", [](const Tensor& t) { return cumsum(t, 0); }},
+      {"sum_axis", [](const Tensor& t) { return sum(t, {0}); }},
+      {"mean_keepdim", [](const Tensor& t) { return mean(t, {0}, true); }},
+  };
+  for (auto [name, f] : cases) {
+    SCOPED_TRACE(name);
+    Tensor out = f(s);
+    EXPECT_EQ(out.dim(), 0);
+    EXPECT_TRUE(gradcheck([f](const std::vector<Tensor>& v) { return f(v[0]); }, {s}));
+  }
+  EXPECT_EQ(argmax(s, 0).item<int64_t>(), 0);
+  EXPECT_EQ(max(s, 0).item<double>(), s.item<double>());
 }
 
 TEST(GradcheckReduce, ReductionValues) {
