@@ -15,15 +15,15 @@ namespace {
 using kernels::cpu::map_unary;
 namespace fm = kernels::cpu::fast_math;
 
-template <class T> T sigmoid_of(T x) {
+template <class T> [[gnu::always_inline]] inline T sigmoid_of(T x) {
   if constexpr (std::is_same_v<T, float>) return fm::sigmoid(x);
   else return x >= 0 ? T(1) / (T(1) + std::exp(-x)) : std::exp(x) / (T(1) + std::exp(x));
 }
-template <class T> T exp_of(T x) {
+template <class T> [[gnu::always_inline]] inline T exp_of(T x) {
   if constexpr (std::is_same_v<T, float>) return fm::exp(x);
   else return std::exp(x);
 }
-template <class T> T tanh_of(T x) {
+template <class T> [[gnu::always_inline]] inline T tanh_of(T x) {
   if constexpr (std::is_same_v<T, float>) return fm::tanh(x);
   else return std::tanh(x);
 }
@@ -34,8 +34,8 @@ enum Uses { kX = 1, kY = 2 };
   struct NAME {                                                           \
     static constexpr const char* name = #NAME;                            \
     static constexpr int uses = USES;                                     \
-    template <class T> static T f(T x) { FWD; }                           \
-    template <class T> static T df(T g, [[maybe_unused]] T x, [[maybe_unused]] T y) { BWD; } \
+    template <class T> [[gnu::always_inline]] static T f(T x) { FWD; }    \
+    template <class T> [[gnu::always_inline]] static T df(T g, [[maybe_unused]] T x, [[maybe_unused]] T y) { BWD; } \
   };
 
 // clang-format off
@@ -87,7 +87,7 @@ struct UnaryBackward final : Node {
     auto geo = ops::loop_geometry(out, {&g[0], &X, &Y});
     dispatch_float(out.dtype(), Math::name, [&]<class T>() {
       kernels::cpu::map_ternary(geo, out.data<T>(), g[0].data<T>(), X.data<T>(), Y.data<T>(),
-                                [](T gv, T xv, T yv) { return Math::template df<T>(gv, xv, yv); });
+                                [](T gv, T xv, T yv) [[gnu::always_inline]] { return Math::template df<T>(gv, xv, yv); });
     });
     gi[0] = out;
   }
@@ -102,7 +102,7 @@ Tensor unary(const Tensor& a) {
   Tensor out = Tensor::empty(a.shape(), a.dtype());
   auto g = ops::loop_geometry(out, {&a});
   dispatch_float(a.dtype(), Math::name, [&]<class T>() {
-    map_unary(g, out.data<T>(), a.data<T>(), [](T v) { return Math::template f<T>(v); });
+    map_unary(g, out.data<T>(), a.data<T>(), [](T v) [[gnu::always_inline]] { return Math::template f<T>(v); });
   });
   if (any_requires_grad({&a})) {
     auto* n = record<UnaryBackward<Math>>(out, {&a});
