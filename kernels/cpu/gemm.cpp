@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -235,6 +236,25 @@ void gemm_small(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T a
   release_pack<T>();
 }
 
+// OpenBLAS 0.3.21 does not recognise recent CPUs (e.g. Sapphire Rapids) and, unless
+// OPENBLAS_CORETYPE is set, falls back to its SSE3 "Prescott" kernels: about 7 GFLOP/s where the
+// machine does 40+. amor does not touch the environment; when it finds such a fallback on a CPU
+// with AVX2 it runs its own kernel instead (row blocks over OpenMP threads), which is several
+// times faster at the sizes SBI networks use.
+bool blas_falls_back_to_generic_kernels() {
+  static const bool slow = [] {
+#if defined(__x86_64__) || defined(__i386__)
+    if (!__builtin_cpu_supports("avx2")) return false;
+    const std::string core = blas_core_name();
+    for (const char* old : {"Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom", "Katmai",
+                            "Coppermine", "Northwood", "Banias", "Unknown"})
+      if (core == old) return true;
+#endif
+    return false;
+  }();
+  return slow;
+}
+
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
           int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
@@ -245,6 +265,26 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
   }
   if (omp_in_parallel()) {  // never call the pthread OpenBLAS from an OpenMP team
     gemm_small(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  const bool small = work_at_most(M, N, K, kSmallGemmMaxWork);
+  if (small || blas_falls_back_to_generic_kernels()) {
+    // Row blocks of C (multiples of 8 rows, so every row sees the same kernel path whatever
+    // the thread count) computed independently: deterministic and race-free.
+    const double work = double(M) * double(N) * double(K);
+    const bool parallel = !small && work >= double(kGemmParallelWork) && M >= 16;
+#pragma omp parallel if (parallel)
+    {
+      const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
+      const int64_t blocks = (M + 7) / 8;
+      const int64_t b0 = blocks * t / nt, b1 = blocks * (t + 1) / nt;
+      const int64_t r0 = b0 * 8, r1 = std::min(M, b1 * 8);
+      if (r0 < r1) {
+        const T* A0 = trans_a ? A + r0 : A + r0 * lda;
+        small_gemm_one(trans_a, trans_b, r1 - r0, N, K, alpha, A0, lda, B, ldb, beta, C + r0 * ldc, ldc);
+      }
+      release_pack<T>();
+    }
     return;
   }
   blas_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
