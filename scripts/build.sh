@@ -10,7 +10,8 @@
 #   asan     AddressSanitizer + UndefinedBehaviorSanitizer (RelWithDebInfo, AMOR_SANITIZE=ON);
 #            CUDA and the command line are off: only the library and the tests are built
 #
-# Environment: AMOR_JOBS (default 2) parallel jobs; AMOR_CMAKE_ARGS extra configure arguments.
+# Environment: AMOR_JOBS (default 2) parallel jobs; AMOR_CMAKE_ARGS extra configure arguments;
+# AMOR_KEEP_GOING=1 builds every target it can after an error (still exits non-zero).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,8 +34,8 @@ case "$preset" in
     args+=(-DCMAKE_BUILD_TYPE=Release -DAMOR_WERROR=ON -DAMOR_SANITIZE=OFF)
     ;;
   asan)
-    # -O1 -g without NDEBUG: assertions on, quick to compile, good ASan stacks.
-    args+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g"
+    # -O1 -g1 without NDEBUG: assertions on, quick to compile, file:line in sanitizer stacks.
+    args+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1"
            -DAMOR_SANITIZE=ON -DAMOR_WERROR=OFF
            -DAMOR_CUDA=OFF -DAMOR_BUILD_APPS=OFF -DAMOR_BUILD_TESTS=ON -DAMOR_BUILD_BENCH=OFF)
     ;;
@@ -54,5 +55,12 @@ build_dir="$root/build/$preset"
 echo "build.sh: configuring $preset in $build_dir"
 cmake -S "$root" -B "$build_dir" "${args[@]}" "${extra[@]}"
 echo "build.sh: building $preset"
-cmake --build "$build_dir" -j "${AMOR_JOBS:-2}" "$@"
+keep_going=()
+if [ "${AMOR_KEEP_GOING:-0}" = 1 ] && [ $# -eq 0 ]; then
+  case "$(sed -n 's/^CMAKE_GENERATOR:INTERNAL=//p' "$build_dir/CMakeCache.txt")" in
+    Ninja*) keep_going=(-- -k 0) ;;
+    *Makefiles) keep_going=(-- -k) ;;
+  esac
+fi
+cmake --build "$build_dir" -j "${AMOR_JOBS:-2}" "$@" "${keep_going[@]}"
 echo "build.sh: $preset built in $build_dir"

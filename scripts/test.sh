@@ -9,12 +9,15 @@
 #   5. when nvcc is present: the CUDA sources compiled for sm_80/sm_90 and the `gpu` tests run
 #      (they skip when the machine has no GPU)
 #
-# Every stage runs even when an earlier one failed (unless it depends on it); the exit status
-# is non-zero when any stage failed. Environment: AMOR_JOBS (default 2).
+# Every stage runs even when an earlier one failed: a build that fails on one file still builds
+# everything else, and its tests run (a test executable that could not be built shows up as a
+# failing `<name>_NOT_BUILT` test). The exit status is non-zero when any stage failed.
+# Environment: AMOR_JOBS (default 2).
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+export AMOR_KEEP_GOING=1
 jobs="${AMOR_JOBS:-2}"
 start=$(date +%s)
 results=()   # "stage: OK|FAILED|skipped ..."
@@ -61,7 +64,7 @@ t0=$(date +%s)
 bash scripts/build.sh werror
 werror_rc=$?
 record "werror build" "$werror_rc" "$(elapsed "$t0")"
-if [ "$werror_rc" -eq 0 ]; then
+if [ -f build/werror/CTestTestfile.cmake ]; then
   banner "unit tests: werror"
   run_ctest werror build/werror -LE "slow|gpu"
 fi
@@ -85,7 +88,7 @@ t0=$(date +%s)
 bash scripts/build.sh asan
 asan_rc=$?
 record "asan build" "$asan_rc" "$(elapsed "$t0")"
-if [ "$asan_rc" -eq 0 ]; then
+if [ -f build/asan/CTestTestfile.cmake ]; then
   banner "unit tests: asan"
   run_ctest asan build/asan -LE "slow|gpu"
 fi
@@ -93,10 +96,11 @@ unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
 # ---- 4. install + find_package(amor) consumer -------------------------------------------------
 banner "install + examples/consumer"
-if [ "$werror_rc" -eq 0 ]; then
+if [ -f build/werror/cmake_install.cmake ]; then
   t0=$(date +%s)
   (
     set -e
+    # Needs only the libraries (and the command line) to have been built.
     cmake --install build/werror --prefix "$tmp/prefix" >"$tmp/install.log"
     echo "installed into $tmp/prefix ($(find "$tmp/prefix" -type f | wc -l) files)"
     cmake -S examples/consumer -B "$tmp/consumer" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
@@ -107,7 +111,7 @@ if [ "$werror_rc" -eq 0 ]; then
   )
   record "install + consumer" $? "$(elapsed "$t0")"
 else
-  results+=("install + consumer: skipped (werror build failed)")
+  results+=("install + consumer: skipped (werror build not configured)")
   failed=1
 fi
 
