@@ -37,11 +37,18 @@ size_t class_size(size_t n) {
   return (size + kAlign - 1) / kAlign * kAlign;
 }
 
+// Set once a thread's cache is destroyed: blocks freed later during thread teardown (by other
+// thread_local objects) go straight to the system.
+thread_local bool t_cache_destroyed = false;
+
 struct ThreadCache {
   std::vector<void*> lists[kClasses];
   AllocatorStats stats;
 
-  ~ThreadCache() { release(); }
+  ~ThreadCache() {
+    release();
+    t_cache_destroyed = true;
+  }
   void release() {
     for (auto& l : lists) {
       for (void* p : l) std::free(p);
@@ -61,6 +68,11 @@ ThreadCache& cache() {
 size_t cpu_alloc_size_class(size_t nbytes) { return class_size(nbytes); }
 
 void* cpu_alloc(size_t nbytes) {
+  if (t_cache_destroyed) {
+    void* p = std::aligned_alloc(kAlign, class_size(nbytes));
+    if (!p) throw Error(detail::concat("out of memory allocating ", nbytes, " bytes"));
+    return p;
+  }
   ThreadCache& c = cache();
   ++c.stats.allocations;
   size_t size = class_size(nbytes);
@@ -88,6 +100,10 @@ void* cpu_alloc(size_t nbytes) {
 
 void cpu_free(void* p, size_t nbytes) {
   if (!p) return;
+  if (t_cache_destroyed) {
+    std::free(p);
+    return;
+  }
   ThreadCache& c = cache();
   size_t size = class_size(nbytes);
   if (size <= kMaxCachedBlock && c.stats.cached_bytes + size <= kMaxCachedBytes) {

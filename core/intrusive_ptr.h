@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "core/small_object_pool.h"
+
 namespace amor {
 
 class RefCounted {
@@ -14,6 +16,11 @@ class RefCounted {
   RefCounted(const RefCounted&) = delete;
   RefCounted& operator=(const RefCounted&) = delete;
   virtual ~RefCounted() = default;
+
+  // Every reference-counted object (tensors, storages, autodiff nodes) comes from the per-thread
+  // small-object pool; the virtual destructor makes sized delete see the dynamic size.
+  static void* operator new(size_t n) { return pool_alloc(n); }
+  static void operator delete(void* p, size_t n) noexcept { pool_free(p, n); }
 
   void incref() const { refs_.fetch_add(1, std::memory_order_relaxed); }
   // Returns true when this was the last reference.

@@ -27,16 +27,18 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
 int64_t Tensor::size(int64_t axis) const { return shape()[wrap_dim(axis, dim(), "size")]; }
 int64_t Tensor::stride(int64_t axis) const { return strides()[wrap_dim(axis, dim(), "stride")]; }
 
-bool Tensor::is_contiguous() const {
-  const TensorImpl& t = checked();
-  if (t.shape.numel() == 0) return true;  // no elements: any strides describe the same layout
+void TensorImpl::refresh_contiguity() {
   int64_t expected = 1;
-  for (int i = t.shape.size() - 1; i >= 0; --i) {
-    if (t.shape[i] == 1) continue;
-    if (t.strides[i] != expected) return false;
-    expected *= t.shape[i];
+  contiguous = true;
+  for (int i = shape.size() - 1; i >= 0; --i) {
+    if (shape[i] == 1) continue;
+    if (shape[i] == 0) {  // no elements: any strides describe the (empty) layout
+      contiguous = true;
+      return;
+    }
+    if (strides[i] != expected) contiguous = false;
+    expected *= shape[i];
   }
-  return true;
 }
 
 std::string Tensor::str() const {
@@ -68,22 +70,9 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t) {
 
 // ---- data access --------------------------------------------------------------------------------
 
-void* Tensor::raw_data() const {
-  const TensorImpl& t = checked();
-  return static_cast<char*>(t.storage->data()) + t.offset * int64_t(dtype_size(t.dtype));
+void Tensor::throw_dtype_mismatch(DType want) const {
+  throw DTypeError(detail::concat("data<", dtype_name(want), ">: tensor has dtype ", dtype(), " ", shape()));
 }
-
-template <class T>
-T* Tensor::data() const {
-  constexpr DType want = dtype_of_v<T>;
-  AMOR_CHECK(dtype() == want, DTypeError, "data<", dtype_name(want), ">: tensor has dtype ",
-             dtype(), " ", shape());
-  return static_cast<T*>(raw_data());
-}
-template float* Tensor::data<float>() const;
-template double* Tensor::data<double>() const;
-template int64_t* Tensor::data<int64_t>() const;
-template uint8_t* Tensor::data<uint8_t>() const;
 
 template <class T>
 std::vector<T> Tensor::to_vector() const {
@@ -154,6 +143,7 @@ Tensor Tensor::detach() const {
   impl->storage = t.storage;
   impl->shape = t.shape;
   impl->strides = t.strides;
+  impl->contiguous = t.contiguous;
   impl->offset = t.offset;
   impl->dtype = t.dtype;
   return Tensor(std::move(impl));

@@ -29,6 +29,10 @@ struct TensorImpl final : RefCounted {
   Strides strides;
   int64_t offset = 0;  // in elements, into storage
   DType dtype = DType::F32;
+  bool contiguous = true;  // cached: strides == contiguous_strides(shape) (size-1 axes ignored)
+
+  // Recomputes `contiguous`; call after changing shape or strides.
+  void refresh_contiguity();
 
   // Autodiff. A leaf requires grad when the user said so; a non-leaf requires grad when it was
   // produced by a recorded op (grad_fn set). `grad` accumulates on leaves only.
@@ -60,14 +64,21 @@ class Tensor {
   int64_t offset() const { return checked().offset; }
   DType dtype() const { return checked().dtype; }
   Device device() const { return checked().storage->device(); }
-  bool is_contiguous() const;
+  bool is_contiguous() const { return checked().contiguous; }
   const Ptr<Storage>& storage() const { return checked().storage; }
   std::string str() const;  // "Tensor(float32, [2, 3], cpu)"
 
   // ---- data access (CPU) ----------------------------------------------------------------------
   // Pointer to the first element; checks that T matches the dtype.
-  template <class T> T* data() const;
-  void* raw_data() const;
+  template <class T> T* data() const {
+    constexpr DType want = dtype_of_v<T>;
+    if (dtype() != want) [[unlikely]] throw_dtype_mismatch(want);
+    return static_cast<T*>(raw_data());
+  }
+  void* raw_data() const {
+    const TensorImpl& t = checked();
+    return static_cast<char*>(t.storage->data()) + t.offset * int64_t(dtype_size(t.dtype));
+  }
   // The single element of a one-element tensor, converted to T.
   template <class T> T item() const;
   // All elements in row-major order, converted to T.
@@ -124,6 +135,7 @@ class Tensor {
   Tensor mean() const;
 
  private:
+  [[noreturn]] void throw_dtype_mismatch(DType want) const;
   TensorImpl& checked() const {
     AMOR_CHECK(impl_, ValueError, "operation on an undefined tensor");
     return *impl_;

@@ -13,6 +13,21 @@ inline kernels::cpu::LoopGeometry loop_geometry(const Tensor& out,
                                                 std::initializer_list<const Tensor*> inputs) {
   kernels::cpu::LoopGeometry g;
   const Shape& s = out.shape();
+  // Fast path: contiguous operands of out's shape (or single elements) make one flat loop.
+  if (out.is_contiguous()) {
+    const int64_t n = s.numel();
+    bool flat = true;
+    for (const Tensor* t : inputs) flat = flat && (t->numel() == 1 || (t->shape() == s && t->is_contiguous()));
+    if (flat) {
+      g.ndim = 1;
+      g.noperands = 1 + static_cast<int>(inputs.size());
+      g.shape[0] = n;
+      g.stride[0][0] = 1;
+      int o = 1;
+      for (const Tensor* t : inputs) g.stride[o++][0] = t->numel() == 1 && n != 1 ? 0 : 1;
+      return g;
+    }
+  }
   g.ndim = s.size();
   g.noperands = 1 + static_cast<int>(inputs.size());
   for (int d = 0; d < g.ndim; ++d) {

@@ -15,6 +15,7 @@ Tensor make_view(const Tensor& base, const Shape& shape, const Strides& strides,
   impl->storage = base.storage();
   impl->shape = shape;
   impl->strides = strides;
+  impl->refresh_contiguity();
   impl->offset = offset;
   impl->dtype = base.dtype();
   return Tensor(std::move(impl));

@@ -22,8 +22,8 @@ inline constexpr int64_t kParallelThreshold = 32768;
 struct LoopGeometry {
   int ndim = 0;
   int noperands = 0;
-  int64_t shape[kLoopMaxDims] = {};
-  int64_t stride[kLoopMaxOperands][kLoopMaxDims] = {};  // stride[operand][axis], in elements
+  int64_t shape[kLoopMaxDims];  // only [0, ndim) is meaningful (left uninitialised: hot path)
+  int64_t stride[kLoopMaxOperands][kLoopMaxDims];  // stride[operand][axis], in elements
 
   int64_t numel() const {
     int64_t n = 1;
