@@ -6,7 +6,8 @@
 //
 // Each workload runs `iters` times inside a function named run_<workload> (not inlined), so
 // --toggle-collect can skip setup. Workloads: add200x50_grad, add200x50_nograd, add4_grad,
-// add4_nograd, mlp_step.
+// add4_nograd, mlp_step, matmul<n> (amor::matmul on [n, n] float32; compare its inclusive cost
+// with that of the cblas_sgemm it calls to get the wrapper's own instructions).
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -75,11 +76,18 @@ struct MLP {
   }
 }
 
+[[gnu::noinline]] void run_matmul(const amor::Tensor& a, const amor::Tensor& b, int64_t iters) {
+  for (int64_t i = 0; i < iters; ++i) {
+    amor::Tensor c = amor::matmul(a, b);
+    g_sink = c.impl();
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s <add200x50_grad|add200x50_nograd|add4_grad|add4_nograd|mlp_step> [iters]\n",
+    std::fprintf(stderr, "usage: %s <add200x50_grad|add200x50_nograd|add4_grad|add4_nograd|mlp_step|matmul<n>> [iters]\n",
                  argv[0]);
     return 2;
   }
@@ -95,6 +103,12 @@ int main(int argc, char** argv) {
     MLP m;
     run_mlp_step(m, 2);
     run_mlp_step(m, iters);
+  } else if (std::strncmp(w, "matmul", 6) == 0) {
+    const int64_t n = std::atoll(w + 6);
+    amor::Generator gen(1);
+    amor::Tensor a = amor::uniform({n, n}, -1.0, 1.0, gen), b = amor::uniform({n, n}, -1.0, 1.0, gen);
+    run_matmul(a, b, 2);
+    run_matmul(a, b, iters);
   } else {
     std::fprintf(stderr, "unknown workload %s\n", w);
     return 2;
