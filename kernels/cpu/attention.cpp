@@ -548,13 +548,23 @@ inline bool run_parallel(const AttentionParams& p) {
   return pairs > 1 && pairs * p.T * p.T * std::max<int64_t>(p.D, 1) > kAttentionParallelWork;
 }
 
+// Tasks are handed out in chunks of whole batches (a multiple of H pairs, so a thread reuses
+// its transposed mask across the heads) worth about 2^16 units of T²·D work each: dynamic
+// scheduling keeps threads busy when some are slowed down (SMT siblings, other work), and since
+// every (b, h) is computed whole by whichever thread takes it, results do not change.
+inline int64_t chunk_pairs(const AttentionParams& p) {
+  const int64_t per_batch = p.H * p.T * p.T * std::max<int64_t>(p.D, 1);
+  const int64_t batches = (int64_t{1} << 16) / std::max<int64_t>(per_batch, 1);
+  return std::max<int64_t>(batches, 1) * p.H;
+}
+
 template <class T, int kD>
 void forward_all(const AttentionParams& p, const T* q, const T* k, const T* v, T* out, T* lse) {
-  const int64_t pairs = p.B * p.H;
+  const int64_t pairs = p.B * p.H, chunk = chunk_pairs(p);
 #pragma omp parallel if (run_parallel(p))
   {
     Scratch<T> ws(p, false);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, chunk)
     for (int64_t bh = 0; bh < pairs; ++bh) {
       const int64_t b = bh / p.H, h = bh % p.H;
       const int64_t off = b * p.sb + h * p.sh;
@@ -574,11 +584,11 @@ void forward_all(const AttentionParams& p, const T* q, const T* k, const T* v, T
 template <class T, int kD>
 void backward_all(const AttentionParams& p, const T* q, const T* k, const T* v, const T* out,
                   const T* lse, const T* dout, T* dq, T* dk, T* dv) {
-  const int64_t pairs = p.B * p.H;
+  const int64_t pairs = p.B * p.H, chunk = chunk_pairs(p);
 #pragma omp parallel if (run_parallel(p))
   {
     Scratch<T> ws(p, true);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, chunk)
     for (int64_t bh = 0; bh < pairs; ++bh) {
       const int64_t b = bh / p.H, h = bh % p.H;
       const int64_t off = b * p.sb + h * p.sh;

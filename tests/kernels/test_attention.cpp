@@ -140,7 +140,10 @@ Reference reference(const Geometry& g, double scale, const std::vector<uint8_t>&
           pij = pij == -kInfD ? 0.0 : std::exp(pij - m);
           sum += pij;
         }
-        for (int64_t j = 0; j < Tn; ++j) P[size_t(i * Tn + j)] = sum > 0 ? P[size_t(i * Tn + j)] / sum : 0.0;
+        for (int64_t j = 0; j < Tn; ++j) {
+          double& pij = P[size_t(i * Tn + j)];
+          pij = sum > 0 ? pij / sum : 0.0;
+        }
         r.lse[size_t((b * s.H + h) * Tn + i)] = sum > 0 ? m + std::log(sum) : kInfD;
         for (int64_t d = 0; d < D; ++d) {
           double o = 0;
