@@ -215,6 +215,7 @@ BENCHMARK(BM_Gemm)
     ->ArgNames({"ta", "tb", "M", "N", "K"})
     ->Apply(gemm_args)
     ->Unit(benchmark::kMicrosecond)
+    ->MeasureProcessCPUTime()
     ->UseRealTime();
 BENCHMARK(BM_MLPStep)
     ->ArgName("batch")

@@ -5,12 +5,17 @@
 # (MLP step >= 3x, transformer step >= 1.5x) and the transformer step's share of the sgemm peak.
 #
 #   bash bench/run_nn_compare.sh [--no-build] [--threads "2 1"] [--workloads "mlp tf4 tf20"]
-#                                [--repetitions 5] [--min-time 0.5] [--tf-repeat 7]
+#                                [--repetitions 5] [--min-time 0.5] [--tf-repeat 7] [--no-gemm]
+#                                [--coretype NAME]
+#
+# After the pairs, bench_nn's BM_Gemm times every Linear GEMM shape of the transformer step on its
+# own (kernels::cpu::gemm); the report sums them per step next to the step time (skip: --no-gemm).
 #
 # Per thread count T: OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = T for both, and the Python
-# script calls torch.set_num_threads(T). OPENBLAS_CORETYPE is left as found and recorded, with
-# the core OpenBLAS chose (Debian's 0.3.21 reports "Prescott" for this CPU when it is unset;
-# amor's gemm then runs its own kernel, see kernels/cpu/gemm.cpp; PyTorch uses its bundled MKL).
+# script calls torch.set_num_threads(T). OPENBLAS_CORETYPE is left as found (or set by
+# --coretype, e.g. SkylakeX) and recorded with the core OpenBLAS chose: Debian's 0.3.21 reports
+# "Prescott" for this CPU when it is unset, and amor's gemm then runs its own kernel (see
+# kernels/cpu/gemm.cpp). PyTorch uses its bundled MKL either way.
 # The machine is shared: the load average is printed before every pair; compare ratios, not
 # absolute times. Raw JSON and the summary go to build/bench/results-nn/<UTC timestamp>/.
 set -euo pipefail
@@ -23,6 +28,7 @@ reps=5
 min_time=0.5
 tf_repeat=7
 do_build=1
+do_gemm=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-build) do_build=0 ;;
@@ -31,6 +37,8 @@ while [ $# -gt 0 ]; do
     --repetitions) reps="$2"; shift ;;
     --min-time) min_time="$2"; shift ;;
     --tf-repeat) tf_repeat="$2"; shift ;;
+    --no-gemm) do_gemm=0 ;;
+    --coretype) export OPENBLAS_CORETYPE="$2"; shift ;;
     *) echo "run_nn_compare.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -77,9 +85,18 @@ for t in $threads_list; do
     amor_files+=("$out/amor_${w}_t$t.json")
     torch_files+=("$out/torch_${w}_t$t.json")
   done
+  gemm_args=()
+  if [ "$do_gemm" = 1 ]; then
+    echo "threads $t, GEMM shapes: load $(load)" | tee -a "$summary"
+    "$build/bench/bench_nn" --benchmark_filter='BM_Gemm' --benchmark_min_time=0.2 \
+      --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+      --benchmark_out_format=json --benchmark_out="$out/amor_gemm_t$t.json" \
+      >"$out/amor_gemm_t$t.txt" 2>&1
+    gemm_args=(--amor-gemm-json "$out/amor_gemm_t$t.json")
+  fi
   echo "OpenBLAS core in use: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["context"].get("openblas_core", "?"))' "${amor_files[0]}")" | tee -a "$summary"
   python3 "$root/bench/torch_nn_compare.py" --threads "$t" --torch-json "${torch_files[@]}" \
-    --amor-json "${amor_files[@]}" | tee -a "$summary"
+    --amor-json "${amor_files[@]}" "${gemm_args[@]}" | tee -a "$summary"
   echo | tee -a "$summary"
 done
 echo "load after: $(load)" | tee -a "$summary"

@@ -253,6 +253,46 @@ def fmt(v, digits=3):
     return f"{v:.{digits}f}"
 
 
+def gemm_breakdown(threads, amor, gemm):
+    """The transformer step's Linear GEMMs timed one by one (bench_nn's BM_Gemm), summed per step
+    (x 6 layers) and set against the measured step time."""
+    import re
+
+    shapes = {}
+    for name, rec in gemm.items():
+        m = re.match(r"BM_Gemm/ta:(\d)/tb:(\d)/M:(\d+)/N:(\d+)/K:(\d+)/", name)
+        if m:
+            shapes[tuple(int(v) for v in m.groups())] = rec
+    lines = [f"\namor's Linear GEMMs in the transformer step, threads = {threads} (kernels::cpu::gemm "
+             "timed alone per shape, x 6 layers; ms per step, wall / process CPU)",
+             "| T | forward y = x W^T | input grad dx = dy W | weight grad dW = dy^T x | all GEMMs "
+             "| step | GEMM share of step (wall / CPU) | GFLOP/s fwd / dx / dW (wall) |",
+             "|---|---|---|---|---|---|---|---|"]
+    hd = HEADS * HEAD_DIM
+    layers = ((D_MODEL, 3 * hd), (hd, D_MODEL), (D_MODEL, MLP_RATIO * D_MODEL), (MLP_RATIO * D_MODEL, D_MODEL))
+    for w, T in (("tf4", 4), ("tf20", 20)):
+        N = BATCH * T
+        kinds = {"fwd": [(0, 1, N, o, i) for i, o in layers], "dx": [(0, 0, N, i, o) for i, o in layers],
+                 "dw": [(1, 0, o, i, N) for i, o in layers]}
+        if not all(k in shapes for ks in kinds.values() for k in ks):
+            continue
+        tot = {}
+        for kind, ks in kinds.items():
+            tot[kind] = (sum(shapes[k]["ms"] for k in ks) * LAYERS, sum(shapes[k]["cpu_ms"] for k in ks) * LAYERS)
+        all_w = sum(v[0] for v in tot.values())
+        all_c = sum(v[1] for v in tot.values())
+        step = amor_record(amor, w)
+        flop_kind = 2.0 * N * sum(i * o for i, o in layers) * LAYERS  # per kind, per step
+        gf = " / ".join(f"{flop_kind / (tot[k][0] * 1e-3) * 1e-9:.1f}" for k in ("fwd", "dx", "dw"))
+        cell = lambda v: f"{fmt(v[0])} / {fmt(v[1])}"
+        share = (f"{all_w / step['ms'] * 100:.0f} % / {all_c / step['cpu_ms'] * 100:.0f} %"
+                 if step else "n/a")
+        st = f"{fmt(step['ms'])} / {fmt(step['cpu_ms'])}" if step else "n/a"
+        lines.append(f"| {T} | {cell(tot['fwd'])} | {cell(tot['dx'])} | {cell(tot['dw'])} "
+                     f"| {fmt(all_w)} / {fmt(all_c)} | {st} | {share} | {gf} |")
+    return "\n".join(lines) if len(lines) > 3 else ""
+
+
 def report(threads, torch_res, amor):
     lines = []
     p = lines.append
@@ -328,6 +368,7 @@ def main():
     ap.add_argument("--torch-json", nargs="*", default=[],
                     help="read PyTorch results from these files instead of running PyTorch")
     ap.add_argument("--amor-json", nargs="*", default=[], help="Google Benchmark JSON from bench_nn")
+    ap.add_argument("--amor-gemm-json", help="Google Benchmark JSON of bench_nn --benchmark_filter=BM_Gemm")
     ap.add_argument("--no-report", action="store_true", help="only run and save PyTorch")
     args = ap.parse_args()
 
@@ -359,6 +400,9 @@ def main():
           + f"; torch {info.get('torch_version', 'n/a')} ({info.get('torch_threads', '?')} threads"
           + (f", {info['torch_blas']}" if info.get("torch_blas") else "") + ")")
     print(report(args.threads, torch_res, amor))
+    if args.amor_gemm_json:
+        gemm, _ = load_amor([args.amor_gemm_json])
+        print(gemm_breakdown(args.threads, amor, gemm))
 
 
 if __name__ == "__main__":
