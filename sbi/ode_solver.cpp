@@ -221,7 +221,7 @@ OdeResult Tsit5Solver::run(double t0, const double* y0, const double* t_save, in
   double h = fixed ? o_.fixed_step
                    : (o_.initial_step > 0.0 ? o_.initial_step : initial_step(t0, span));
   h = std::min(h, max_step);
-  double previous_error = kMinPreviousError;
+  double previous_error_pow = std::pow(kMinPreviousError, kBeta2);  // err_prev^β2
   bool rejected_last = false;  // no growth right after a rejection (Hairer's rule)
   bool nonfinite_last = false;
   double t = t0;
@@ -281,12 +281,12 @@ OdeResult Tsit5Solver::run(double t0, const double* y0, const double* t_save, in
     if (!fixed) {
       // PI step: h_new = h · safety / (err^β1 / err_prev^β2), within [h / 5, 10 h].
       const double e_now = std::max(err, 1e-300);
-      double q = std::pow(e_now, kBeta1) / std::pow(previous_error, kBeta2) / kSafety;
+      double q = std::pow(e_now, kBeta1) / previous_error_pow / kSafety;
       q = std::clamp(q, 1.0 / kMaxGrowth, kMaxShrink);
       double h_new = h / q;
       if (rejected_last) h_new = std::min(h_new, h);
       h = std::min(h_new, max_step);
-      previous_error = std::max(err, kMinPreviousError);
+      previous_error_pow = std::pow(std::max(err, kMinPreviousError), kBeta2);
       rejected_last = false;
     }
   }
