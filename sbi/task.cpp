@@ -74,6 +74,10 @@ struct BuiltinTask {
 // task's author adds its line here.
 const std::vector<BuiltinTask>& builtin_tasks() {
   static const std::vector<BuiltinTask> table = {
+      {"sir", tasks::make_sir},
+      {"lotka_volterra", tasks::make_lotka_volterra},
+      {"tree", tasks::make_tree},
+      {"hmm", tasks::make_hmm},
   };
   return table;
 }
