@@ -1,4 +1,4 @@
-#include "apps/demo.h"
+#include "apps/commands.h"
 
 #include <chrono>
 #include <cmath>
@@ -13,18 +13,7 @@ namespace amor::apps {
 
 // The embedded default: y = sin(x) + 0.3·sin(3x) + N(0, 0.05²) at 1 000 points x ~ U(-3, 3),
 // an MLP 1→64→64→1 with tanh trained by Adam on minibatches of 200.
-int run_demo(int argc, char** argv) {
-  int64_t steps = 3000;
-  uint64_t seed = 0;
-  for (int i = 2; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--steps" && i + 1 < argc) steps = std::stoll(argv[++i]);
-    else if (a == "--seed" && i + 1 < argc) seed = std::stoull(argv[++i]);
-    else {
-      std::fprintf(stderr, "amor demo: unknown argument '%s' (known: --steps N, --seed S)\n", a.c_str());
-      return 2;
-    }
-  }
+int run_demo(int64_t steps, uint64_t seed) {
   Generator gen(seed);
   const int64_t n = 1000, batch = 200;
   Tensor x = uniform(Shape{n, 1}, -3.0, 3.0, gen);

@@ -1,0 +1,232 @@
+#include "apps/cli.h"
+
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "apps/cli_support.h"
+#include "apps/commands.h"
+#include "core/error.h"
+#include "sbi/method.h"
+
+#ifndef AMOR_VERSION_STRING
+#define AMOR_VERSION_STRING "unknown"
+#endif
+
+namespace amor::apps {
+
+namespace {
+
+constexpr int64_t kMaxCount = int64_t{1} << 40;
+
+const char* kSimulateFooter =
+    "Output: one header line (the task's θ names, then its x names), then one row per draw.\n"
+    "Invalid simulations (NaN or ±inf in x) are KEPT, so row i is always prior draw i; their\n"
+    "cells are written as nan/inf and their number is printed on stderr. (`amor train` drops them.)";
+
+const char* kTrainFooter =
+    "Progress goes to stderr: a status line redrawn in place on a terminal, plain periodic lines\n"
+    "otherwise. Ctrl-C stops training after the current step and writes the best model so far\n"
+    "(exit status 0); a second Ctrl-C aborts. --config takes a JSON object of method settings.";
+
+const char* kSampleFooter =
+    "Output: one header line (the θ names of the model's task), then one row per sample.\n"
+    "--observation FILE: a CSV with one header line and one row holding x_o.";
+
+const char* kEvaluateFooter =
+    "Trains once, then for each observation draws 10000 posterior samples and computes the sbibm\n"
+    "C2ST against the task's reference samples. Writes DIR/metrics.json (per-observation C2ST,\n"
+    "training and sampling times, simulations dropped as invalid, settings), DIR/samples_K.csv and\n"
+    "DIR/pair_K.svg (pair plot with the reference overlaid), and prints a table.\n"
+    "--observations: e.g. 1-10, 3 or 1,4-6 (default: all of the task's observations).";
+
+const char* kPlotFooter =
+    "Inputs (CSV: one header line of column names, then rows of numbers):\n"
+    "  --samples FILE      one column per variable, one row per sample; --reference FILE, with the\n"
+    "                      same columns, is overlaid in a second colour. A pair (corner) plot.\n"
+    "  --sbc FILE          one column per parameter, one row per SBC round; each cell is the\n"
+    "                      normalised rank of the true value among the L posterior draws, rank / L,\n"
+    "                      in [0, 1]. Rank histograms with the 99% band of uniform ranks.\n"
+    "  --coverage FILE     first column: credibility level in [0, 1]; every further column is one\n"
+    "                      curve (named by its header): the fraction of true values inside the\n"
+    "                      highest-density region of that level. Drawn against the diagonal.\n"
+    "The format follows --out's extension: .svg or .png.";
+
+// The innermost subcommand the parser got to, for error messages ("amor train").
+std::string command_name(const CLI::App& app) {
+  std::string name = "amor";
+  const CLI::App* cur = &app;
+  while (true) {
+    const auto subs = cur->get_subcommands();
+    if (subs.empty()) break;
+    cur = subs.front();
+    name += " " + cur->get_name();
+  }
+  return name;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"amor " AMOR_VERSION_STRING ": amortized simulation-based inference", "amor"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("amor ") + AMOR_VERSION_STRING);
+  app.set_help_all_flag("--help-all", "Show the help of every command");
+
+  std::function<int()> action;
+
+  // ---- tasks
+  CLI::App* tasks = app.add_subcommand("tasks", "List the tasks: θ and x dimensions, reference data");
+  tasks->callback([&] { action = [] { return run_tasks(); }; });
+
+  // ---- simulate
+  SimulateArgs sim;
+  std::string sim_n, sim_seed = "0";
+  CLI::App* simulate = app.add_subcommand("simulate", "Draw θ from a task's prior and simulate x");
+  simulate->add_option("--task", sim.task, "Task name (see `amor tasks`)")->required();
+  simulate->add_option("--n", sim_n, "Number of simulations")->required()->type_name("N");
+  simulate->add_option("--seed", sim_seed, "Random seed")->capture_default_str()->type_name("S");
+  simulate->add_option("--out", sim.out, "Output CSV")->required()->type_name("FILE");
+  simulate->footer(kSimulateFooter);
+  simulate->callback([&] {
+    action = [&] {
+      sim.n = parse_int_flag("--n", sim_n, 1, kMaxCount);
+      sim.seed = parse_seed_flag("--seed", sim_seed);
+      return run_simulate(sim);
+    };
+  });
+
+  // ---- train
+  TrainArgs tr;
+  std::string tr_n, tr_seed = "0";
+  CLI::App* train = app.add_subcommand("train", "Simulate and train an amortized posterior");
+  train->add_option("--task", tr.task, "Task name (see `amor tasks`)")->required();
+  train->add_option("--method", tr.method, "npe, nle or simformer")->required();
+  train->add_option("--simulations", tr_n, "Simulation budget")->required()->type_name("N");
+  train->add_option("--seed", tr_seed, "Random seed")->capture_default_str()->type_name("S");
+  train->add_option("--out", tr.out, "Output checkpoint (.safetensors)")->required()->type_name("FILE");
+  train->add_option("--config", tr.config, "Method settings, a JSON object")->type_name("FILE");
+  train->footer(kTrainFooter);
+  train->callback([&] {
+    action = [&] {
+      tr.simulations = parse_int_flag("--simulations", tr_n, 1, kMaxCount);
+      tr.seed = parse_seed_flag("--seed", tr_seed);
+      return run_train(tr);
+    };
+  });
+
+  // ---- sample
+  SampleArgs sa;
+  std::string sa_n = "10000", sa_seed = "0", sa_k;
+  CLI::App* sample = app.add_subcommand("sample", "Sample a trained posterior at an observation");
+  sample->add_option("--model", sa.model, "Checkpoint written by `amor train`")->required()->type_name("FILE");
+  auto* obs_opt = sample->add_option("--observation", sa.observation, "x_o as a one-row CSV")->type_name("FILE");
+  auto* k_opt = sample->add_option("--num-observation", sa_k, "sbibm observation K of the model's task")->type_name("K");
+  obs_opt->excludes(k_opt);
+  sample->add_option("--n", sa_n, "Number of samples")->capture_default_str()->type_name("N");
+  sample->add_option("--seed", sa_seed, "Random seed")->capture_default_str()->type_name("S");
+  sample->add_option("--out", sa.out, "Output CSV")->required()->type_name("FILE");
+  sample->footer(kSampleFooter);
+  sample->callback([&] {
+    action = [&] {
+      sa.n = parse_int_flag("--n", sa_n, 1, kMaxCount);
+      sa.seed = parse_seed_flag("--seed", sa_seed);
+      if (!sa_k.empty()) sa.num_observation = static_cast<int>(parse_int_flag("--num-observation", sa_k, 1, 1000000));
+      return run_sample(sa);
+    };
+  });
+
+  // ---- evaluate
+  EvaluateArgs ev;
+  std::string ev_n, ev_seed = "0";
+  CLI::App* evaluate = app.add_subcommand("evaluate", "Train once and score against the sbibm reference (C2ST)");
+  evaluate->add_option("--task", ev.task, "Task name (see `amor tasks`)")->required();
+  evaluate->add_option("--method", ev.method, "npe, nle or simformer")->required();
+  evaluate->add_option("--simulations", ev_n, "Simulation budget")->required()->type_name("N");
+  evaluate->add_option("--observations", ev.observations, "Which observations, e.g. 1-10")->type_name("LIST");
+  evaluate->add_option("--seed", ev_seed, "Random seed")->capture_default_str()->type_name("S");
+  evaluate->add_option("--out", ev.out, "Output directory")->required()->type_name("DIR");
+  evaluate->footer(kEvaluateFooter);
+  evaluate->callback([&] {
+    action = [&] {
+      ev.simulations = parse_int_flag("--simulations", ev_n, 1, kMaxCount);
+      ev.seed = parse_seed_flag("--seed", ev_seed);
+      return run_evaluate(ev);
+    };
+  });
+
+  // ---- plot
+  PlotArgs pl;
+  CLI::App* plotc = app.add_subcommand("plot", "Pair plot, SBC rank histograms or coverage curve");
+  plotc->add_option("--samples", pl.samples, "Samples CSV (pair plot)")->type_name("FILE");
+  plotc->add_option("--reference", pl.reference, "Reference samples CSV, overlaid")->type_name("FILE");
+  plotc->add_option("--sbc", pl.sbc, "Normalised SBC ranks CSV")->type_name("FILE");
+  plotc->add_option("--coverage", pl.coverage, "Coverage CSV")->type_name("FILE");
+  plotc->add_option("--out", pl.out, "Output image, .svg or .png")->required()->type_name("FILE");
+  plotc->footer(kPlotFooter);
+  plotc->callback([&] { action = [&] { return run_plot(pl); }; });
+
+  // ---- demo, version
+  std::string demo_steps = "3000", demo_seed = "0";
+  CLI::App* demo = app.add_subcommand("demo", "Fit a small MLP regression and print the loss falling");
+  demo->add_option("--steps", demo_steps, "Training steps")->capture_default_str()->type_name("N");
+  demo->add_option("--seed", demo_seed, "Random seed")->capture_default_str()->type_name("S");
+  demo->callback([&] {
+    action = [&] {
+      return run_demo(parse_int_flag("--steps", demo_steps, 1, kMaxCount),
+                      parse_seed_flag("--seed", demo_seed));
+    };
+  });
+  CLI::App* version = app.add_subcommand("version", "Print the version and build configuration");
+  version->callback([&] { action = [] { return run_version(); }; });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    const std::string cmd = command_name(app);
+    std::fprintf(stderr, "%s: %s (see %s --help)\n", cmd.c_str(), one_line(e.what()).c_str(),
+                 cmd.c_str());
+    return 2;
+  }
+
+  const std::string cmd = command_name(app);
+  try {
+    return action ? action() : 2;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "%s: %s\n", cmd.c_str(), one_line(e.what()).c_str());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: unexpected error: %s\n", cmd.c_str(), one_line(e.what()).c_str());
+    return 1;
+  }
+}
+
+int run_version() {
+  std::printf("amor %s\n", AMOR_VERSION_STRING);
+#ifdef AMOR_HAS_CUDA
+  std::printf("cuda: compiled in\n");
+#else
+  std::printf("cuda: not compiled in\n");
+#endif
+  std::string methods;
+  for (const std::string& m : sbi::method_names()) {
+    bool available = true;
+    try {
+      (void)sbi::find_method(m);
+    } catch (const Error&) {
+      available = false;
+    }
+    methods += (methods.empty() ? "" : ", ") + m + (available ? "" : " (not yet available)");
+  }
+  std::printf("methods: %s\n", methods.c_str());
+  return 0;
+}
+
+}  // namespace amor::apps

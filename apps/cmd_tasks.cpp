@@ -1,0 +1,42 @@
+// `amor tasks`: the registered tasks with their dimensions and whether their sbibm reference
+// data (observations, reference posterior samples) can be read.
+#include <cstdio>
+#include <string>
+
+#include "apps/cli_support.h"
+#include "apps/commands.h"
+#include "core/error.h"
+#include "sbi/task.h"
+
+namespace amor::apps {
+
+int run_tasks() {
+  std::vector<std::vector<std::string>> rows{{"task", "θ dim", "x dim", "reference data", "description"}};
+  bool missing_data = false;
+  for (const std::string& name : sbi::task_names()) {
+    try {
+      const sbi::TaskPtr task = sbi::make_task(name);
+      std::string ref = "no";
+      if (task->num_observations() > 0) {
+        try {
+          (void)task->observation(1);  // reads one small file: is the data directory there?
+          ref = "yes (" + std::to_string(task->num_observations()) + " observations)";
+        } catch (const IOError&) {
+          ref = "missing";
+          missing_data = true;
+        }
+      }
+      rows.push_back({name, std::to_string(task->theta_dim()), std::to_string(task->x_dim()), ref,
+                      one_line(task->description())});
+    } catch (const Error& e) {
+      rows.push_back({name, "?", "?", "?", "cannot be built: " + one_line(e.what())});
+    }
+  }
+  print_table(stdout, rows);
+  if (missing_data)
+    std::printf("\nreference data is read from %s (set AMOR_SBIBM_DIR to change it)\n",
+                sbi::default_data_dir().c_str());
+  return 0;
+}
+
+}  // namespace amor::apps

@@ -1,0 +1,33 @@
+// `amor train`: simulate, train one method, save the posterior checkpoint.
+#include <cstdio>
+
+#include "apps/cli_support.h"
+#include "apps/commands.h"
+#include "apps/training.h"
+#include "sbi/method.h"
+#include "sbi/task.h"
+
+namespace amor::apps {
+
+int run_train(const TrainArgs& a) {
+  // Everything that can be checked is checked before the (long) work starts.
+  const sbi::Method& method = sbi::find_method(a.method);
+  const sbi::TaskPtr task = sbi::make_task(a.task);
+  const nlohmann::json config =
+      a.config.empty() ? nlohmann::json::object() : read_json_object("--config", a.config);
+  check_output_file("--out", a.out);
+
+  TrainedModel m = simulate_and_train("amor train", *task, method, a.simulations, a.seed, config);
+  if (!m.posterior) return kInterruptedExit;
+  m.posterior->save(a.out);
+  const sbi::TrainReport& r = m.report;
+  std::fprintf(stderr, "amor train: %s on %s: %lld epochs (%lld steps) in %s, best validation loss "
+               "%.4f%s\n",
+               a.method.c_str(), a.task.c_str(), static_cast<long long>(r.epochs),
+               static_cast<long long>(r.steps), format_seconds(r.train_seconds).c_str(),
+               r.best_val_loss, r.interrupted ? " (interrupted: best model so far)" : "");
+  std::fprintf(stderr, "amor train: wrote %s\n", a.out.c_str());
+  return 0;
+}
+
+}  // namespace amor::apps

@@ -1,0 +1,61 @@
+// The `amor` subcommands, as functions of their parsed flags (apps/cli.cpp parses argv with
+// CLI11 and calls these). Each returns the process exit status; bad input is reported by
+// throwing an amor::Error, which run_cli turns into one line on stderr and exit status 2.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace amor::apps {
+
+int run_tasks();
+
+struct SimulateArgs {
+  std::string task;
+  int64_t n = 0;
+  uint64_t seed = 0;
+  std::string out;
+};
+int run_simulate(const SimulateArgs& args);
+
+struct TrainArgs {
+  std::string task, method;
+  int64_t simulations = 0;
+  uint64_t seed = 0;
+  std::string out;
+  std::string config;  // path of a JSON object; empty: the method's defaults
+};
+int run_train(const TrainArgs& args);
+
+struct SampleArgs {
+  std::string model;
+  std::string observation;   // CSV path, or empty
+  int num_observation = 0;   // 1-based, or 0
+  int64_t n = 10000;
+  uint64_t seed = 0;
+  std::string out;
+};
+int run_sample(const SampleArgs& args);
+
+struct EvaluateArgs {
+  std::string task, method;
+  int64_t simulations = 0;
+  std::string observations;  // "1-10", "3", "1,4-6"; empty: every observation of the task
+  uint64_t seed = 0;
+  std::string out;           // directory
+};
+int run_evaluate(const EvaluateArgs& args);
+
+struct PlotArgs {
+  std::string samples, reference;  // pair plot
+  std::string sbc;                 // SBC rank histograms
+  std::string coverage;            // coverage curve
+  std::string out;
+};
+int run_plot(const PlotArgs& args);
+
+int run_version();
+int run_demo(int64_t steps, uint64_t seed);
+
+}  // namespace amor::apps

@@ -1,0 +1,104 @@
+#include "apps/progress.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace amor::apps {
+
+namespace {
+
+std::string clock_text(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  const long t = std::lround(s);
+  char buf[32];
+  if (t >= 3600) std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+  else std::snprintf(buf, sizeof buf, "%ld:%02ld", t / 60, t % 60);
+  return buf;
+}
+
+std::string loss_text(double v) {
+  if (std::isnan(v)) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", v);
+  return buf;
+}
+
+}  // namespace
+
+ProgressReporter::ProgressReporter(std::FILE* out, Options options) : out_(out), opt_(options) {}
+
+bool ProgressReporter::is_terminal(std::FILE* out) { return ::isatty(fileno(out)) == 1; }
+
+std::string ProgressReporter::format(const sbi::TrainProgress& p) const {
+  std::string s = p.unit;
+  s += ' ';
+  s += std::to_string(p.done);
+  if (p.total > 0) {
+    s += '/';
+    s += std::to_string(p.total);
+    if (opt_.terminal) {
+      const double frac = std::clamp(static_cast<double>(p.done) / static_cast<double>(p.total), 0.0, 1.0);
+      const int filled = static_cast<int>(std::lround(frac * opt_.bar_width));
+      s += " [";
+      s.append(static_cast<size_t>(filled), '#');
+      s.append(static_cast<size_t>(opt_.bar_width - filled), '.');
+      s += ']';
+    }
+  }
+  s += "  loss " + loss_text(p.train_loss);
+  s += "  val " + loss_text(p.val_loss);
+  s += "  best " + loss_text(p.best_val_loss);
+  const double rate = p.elapsed_s > 0 ? static_cast<double>(p.done) / p.elapsed_s : NAN;
+  char buf[64];
+  if (std::isfinite(rate)) {
+    if (rate >= 1.0 || rate == 0.0) std::snprintf(buf, sizeof buf, "  %.1f %s/s", rate, p.unit.c_str());
+    else std::snprintf(buf, sizeof buf, "  %.1f s/%s", 1.0 / rate, p.unit.c_str());
+    s += buf;
+  }
+  s += "  elapsed " + clock_text(p.elapsed_s);
+  if (p.total > 0 && std::isfinite(rate) && rate > 0)
+    s += "  ETA " + clock_text(static_cast<double>(p.total - p.done) / rate);
+  return s;
+}
+
+void ProgressReporter::update(const sbi::TrainProgress& p) {
+  last_ = p;
+  const bool last_report = p.total > 0 && p.done >= p.total;
+  if (opt_.terminal) {
+    if (printed_any_ && !last_report && p.elapsed_s - last_print_s_ < opt_.redraw_s) {
+      pending_ = true;
+      return;
+    }
+    std::fprintf(out_, "\r%s\033[K", format(p).c_str());
+    line_open_ = true;
+  } else {
+    if (printed_any_ && !last_report && p.elapsed_s - last_print_s_ < opt_.interval_s) {
+      pending_ = true;
+      return;
+    }
+    std::fprintf(out_, "%s\n", format(p).c_str());
+  }
+  std::fflush(out_);
+  printed_any_ = true;
+  pending_ = false;
+  last_print_s_ = p.elapsed_s;
+}
+
+void ProgressReporter::finish() {
+  if (pending_) {
+    if (opt_.terminal) {
+      std::fprintf(out_, "\r%s\033[K", format(last_).c_str());
+      line_open_ = true;
+    } else {
+      std::fprintf(out_, "%s\n", format(last_).c_str());
+    }
+    pending_ = false;
+  }
+  if (line_open_) std::fprintf(out_, "\n");
+  line_open_ = false;
+  std::fflush(out_);
+}
+
+}  // namespace amor::apps

@@ -1,0 +1,51 @@
+#include "apps/training.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include "apps/cli_support.h"
+#include "apps/interrupt.h"
+#include "apps/progress.h"
+
+namespace amor::apps {
+
+TrainedModel simulate_and_train(const char* command, const sbi::Task& task,
+                                const sbi::Method& method, int64_t num_simulations,
+                                uint64_t seed, const nlohmann::json& config) {
+  InterruptGuard interrupt;
+  TrainedModel out;
+  const auto t0 = std::chrono::steady_clock::now();
+  sbi::SimulateOptions sim_options;
+  sim_options.cancel = interrupt.flag();
+  sbi::Dataset data = sbi::simulate_dataset(*task.prior(), *task.simulator(), num_simulations,
+                                            seed, sim_options);
+  out.simulate_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (interrupt.interrupted()) {
+    std::fprintf(stderr, "%s: interrupted while simulating; nothing was trained\n", command);
+    return out;
+  }
+  std::fprintf(stderr, "%s: %lld simulations of %s in %s, %lld invalid (dropped)\n", command,
+               static_cast<long long>(data.num_simulated), task.name().c_str(),
+               format_seconds(out.simulate_seconds).c_str(),
+               static_cast<long long>(data.num_invalid));
+
+  ProgressReporter progress(stderr, {.terminal = ProgressReporter::is_terminal(stderr)});
+  sbi::TrainOptions options;
+  options.seed = seed;
+  options.config = config;
+  options.on_progress = [&progress](const sbi::TrainProgress& p) { progress.update(p); };
+  options.stop = interrupt.flag();
+  try {
+    out.posterior = method.train(task, data, options, &out.report);
+  } catch (...) {
+    progress.finish();
+    throw;
+  }
+  progress.finish();
+  out.report.num_simulations = data.num_simulated;
+  out.report.num_invalid = data.num_invalid;
+  out.report.interrupted = out.report.interrupted || interrupt.interrupted();
+  return out;
+}
+
+}  // namespace amor::apps

@@ -1,0 +1,30 @@
+// Simulate-then-train, shared by `amor train` and `amor evaluate`: draws the training set,
+// trains with a progress display on stderr, and lets Ctrl-C stop training early (the best model
+// so far is kept; see apps/interrupt.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "sbi/method.h"
+#include "sbi/task.h"
+
+namespace amor::apps {
+
+struct TrainedModel {
+  sbi::PosteriorPtr posterior;  // null when interrupted before training started
+  sbi::TrainReport report;
+  double simulate_seconds = 0.0;
+};
+
+// `command` prefixes the messages ("amor train").
+TrainedModel simulate_and_train(const char* command, const sbi::Task& task,
+                                const sbi::Method& method, int64_t num_simulations,
+                                uint64_t seed, const nlohmann::json& config);
+
+// Exit status after Ctrl-C stopped the work before anything could be saved (128 + SIGINT).
+inline constexpr int kInterruptedExit = 130;
+
+}  // namespace amor::apps
