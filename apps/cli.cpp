@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include <CLI/CLI.hpp>
 
@@ -180,6 +181,20 @@ int run_cli(int argc, char** argv) {
   });
   CLI::App* version = app.add_subcommand("version", "Print the version and build configuration");
   version->callback([&] { action = [] { return run_version(); }; });
+
+  // CLI11 would only say that a subcommand is required; name the word it did not know.
+  if (argc >= 2 && argv[1][0] != '-') {
+    bool known = false;
+    std::string names;
+    for (const CLI::App* sub : std::as_const(app).get_subcommands(std::function<bool(const CLI::App*)>())) {
+      known = known || sub->get_name() == argv[1];
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::fprintf(stderr, "amor: unknown command '%s' (commands: %s)\n", argv[1], names.c_str());
+      return 2;
+    }
+  }
 
   try {
     app.parse(argc, argv);

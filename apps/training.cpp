@@ -24,12 +24,12 @@ TrainedModel simulate_and_train(const char* command, const sbi::Task& task,
     std::fprintf(stderr, "%s: interrupted while simulating; nothing was trained\n", command);
     return out;
   }
-  std::fprintf(stderr, "%s: %lld simulations of %s in %s, %lld invalid (dropped)\n", command,
-               static_cast<long long>(data.num_simulated), task.name().c_str(),
-               format_seconds(out.simulate_seconds).c_str(),
-               static_cast<long long>(data.num_invalid));
+  const bool terminal = ProgressReporter::is_terminal(stderr);
+  // The simulation summary is printed once training is over, so a method that refuses its
+  // config leaves one line (its error) on stderr; a terminal gets a transient status line.
+  if (terminal) std::fprintf(stderr, "\rsimulated %lld; training ...\033[K", static_cast<long long>(data.num_simulated));
 
-  ProgressReporter progress(stderr, {.terminal = ProgressReporter::is_terminal(stderr)});
+  ProgressReporter progress(stderr, {.terminal = terminal});
   sbi::TrainOptions options;
   options.seed = seed;
   options.config = config;
@@ -39,9 +39,14 @@ TrainedModel simulate_and_train(const char* command, const sbi::Task& task,
     out.posterior = method.train(task, data, options, &out.report);
   } catch (...) {
     progress.finish();
+    if (terminal) std::fprintf(stderr, "\r\033[K");
     throw;
   }
   progress.finish();
+  std::fprintf(stderr, "%s: %lld simulations of %s in %s, %lld invalid (dropped)\n", command,
+               static_cast<long long>(data.num_simulated), task.name().c_str(),
+               format_seconds(out.simulate_seconds).c_str(),
+               static_cast<long long>(data.num_invalid));
   out.report.num_simulations = data.num_simulated;
   out.report.num_invalid = data.num_invalid;
   out.report.interrupted = out.report.interrupted || interrupt.interrupted();

@@ -20,7 +20,7 @@ double quantile(std::vector<double> values, double q);
 // stray samples do not squeeze the plot), widened by `pad` of the span on both sides; a column
 // with a single value gets a unit-wide range around it. Columns may be empty.
 Range display_range(const std::vector<const std::vector<double>*>& columns, double tail = 0.001,
-                    double pad = 0.06);
+                    double pad = 0.1);
 
 // Counts of the values in `bins` equal bins over r (values outside are left out), divided by
 // n * bin width when `density` (n: every finite value, inside r or not).

@@ -49,10 +49,10 @@ Path step_outline(const Axes& ax, const std::vector<double>& h, const Range& r) 
   return p;
 }
 
-// Cell standard deviation of the smoothing kernel along one axis: 0.65 of Scott's bandwidth
+// Cell standard deviation of the smoothing kernel along one axis: 0.8 of Scott's bandwidth
 // (Scott's rule oversmooths the curved and multimodal shapes posteriors have), at least 0.7 cell.
 double smoothing_cells(const std::vector<double>& v, const Range& r, int cells) {
-  const double h = 0.65 * scott_bandwidth(v, 2);
+  const double h = 0.8 * scott_bandwidth(v, 2);
   return std::max(0.7, h / (r.span() / cells));
 }
 
@@ -76,6 +76,11 @@ void draw_contours(Figure& fig, const Axes& ax, const Grid& g, Color color, doub
     if (!(levels[k] > 0)) continue;
     Path p;
     for (const auto& line : contour_lines(g, levels[k])) {
+      // Islands of a few cells are sampling noise in the tails, not structure.
+      double area = 0;
+      for (size_t i = 0; i + 1 < line.size(); ++i)
+        area += line[i].x * line[i + 1].y - line[i + 1].x * line[i].y;
+      if (std::abs(area) / 2 < 3.0) continue;
       for (size_t i = 0; i < line.size(); ++i) {
         const double x = ax.box().x + line[i].x / g.nx * ax.box().w;
         const double y = ax.box().bottom() - line[i].y / g.ny * ax.box().h;

@@ -41,10 +41,10 @@ void accumulate_edge(Point a, Point b, int w, int h, std::vector<double>& acc) {
   // Parameters where the edge crosses a pixel row or column boundary.
   std::vector<double> ts{0.0, 1.0};
   const double ylo = std::max(std::min(a.y, b.y), 0.0), yhi = std::min(std::max(a.y, b.y), double(h));
-  for (double y = std::ceil(ylo); y < yhi; y += 1.0) ts.push_back((y - a.y) / dy);
+  for (double y = std::ceil(ylo); y <= yhi; y += 1.0) ts.push_back((y - a.y) / dy);
   if (dx != 0.0) {
     const double xlo = std::max(std::min(a.x, b.x), 0.0), xhi = std::min(std::max(a.x, b.x), double(w));
-    for (double x = std::ceil(xlo); x < xhi; x += 1.0) ts.push_back((x - a.x) / dx);
+    for (double x = std::ceil(xlo); x <= xhi; x += 1.0) ts.push_back((x - a.x) / dx);
   }
   std::sort(ts.begin(), ts.end());
   for (size_t i = 0; i + 1 < ts.size(); ++i) {

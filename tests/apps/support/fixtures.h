@@ -1,0 +1,26 @@
+// Test-only task and methods for the command-line tests, registered through sbi::register_task
+// and sbi::register_method (by amor_tests_apps in-process and by the amor_test_cli binary).
+//
+// Task "test_gauss2d": θ ~ N(0, I_2), x = θ + N(0, 0.5² I_2), except that 5% of the simulations
+// fail at random (x = NaN, independent of θ, so dropping them leaves the posterior unchanged).
+// The posterior is N(x / 1.25, 0.2 I_2); the task has 3 observations whose reference samples
+// are 10 000 exact posterior draws.
+//
+// Method "oracle": "trains" by estimating the noise standard deviation from the simulations
+// (3 epochs over thirds of the data, reported through on_progress) and samples the Gaussian
+// posterior that noise level implies; its checkpoint holds that one number. Config: {"epochs": n}
+// (default 3); {"fail_unexpectedly": ...} throws a std::runtime_error (not an amor::Error); any
+// other key is a ValueError, as the Method contract asks.
+// Method "slow_oracle": the same, but every epoch sleeps 50 ms and there are 2 000 of them
+// unless TrainOptions::stop is set — for the Ctrl-C tests.
+#pragma once
+
+namespace amor::test {
+
+inline constexpr double kGaussNoise = 0.5;
+inline constexpr double kGaussFailRate = 0.05;
+
+// Idempotent.
+void register_cli_fixtures();
+
+}  // namespace amor::test
