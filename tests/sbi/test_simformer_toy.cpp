@@ -41,10 +41,10 @@ SimformerConfig toy_config() {
   c.network.mlp_ratio = 2;
   c.network.time_embedding_dim = 16;
   c.attention = AttentionMaskKind::Dense;
-  c.training.batch_size = 256;
-  c.training.steps = 2500;
+  c.training.batch_size = 128;
+  c.training.steps = 1500;
   c.training.learning_rate = 3e-3;
-  c.sampling.steps = 100;
+  c.sampling.steps = 60;
   return c;
 }
 
