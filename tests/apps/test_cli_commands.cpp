@@ -120,7 +120,7 @@ TEST(CliCommands, TrainThenSample) {
   EXPECT_NE(r.err.find("epoch 1/3  loss"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("epoch 3/3  loss"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("3000 simulations of test_gauss2d"), std::string::npos) << r.err;
-  const nlohmann::json meta = nn::read_safetensors_metadata(dir / "m.safetensors");
+  const nlohmann::json meta = nn::read_checkpoint_config(dir / "m.safetensors");
   EXPECT_EQ(meta["format"], "amor");
   EXPECT_EQ(meta["method"], "oracle");
   EXPECT_EQ(meta["task"], "test_gauss2d");
@@ -276,7 +276,7 @@ TEST(CliCommands, CtrlCStopsTrainingAndSavesTheBestModel) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("wrote"), std::string::npos) << r.err;
-  const nlohmann::json meta = nn::read_safetensors_metadata(dir / "m.safetensors");
+  const nlohmann::json meta = nn::read_checkpoint_config(dir / "m.safetensors");
   EXPECT_EQ(meta["method"], "slow_oracle");
   // The checkpoint is usable.
   const auto s = run_test_cli({"sample", "--model", dir / "m.safetensors", "--num-observation", "1", "--n", "10",

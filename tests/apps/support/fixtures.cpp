@@ -90,8 +90,8 @@ class OraclePosterior final : public sbi::Posterior {
     return gaussian_posterior_samples(x_o, noise_, n, seed, kPosteriorStream);
   }
   void save(const std::string& path) const override {
-    nn::write_safetensors(path, {{"noise", from_vector(std::vector<double>{noise_}, Shape{1})}},
-                          {{"format", "amor"}, {"method", method_}, {"task", task_}, {"config", "{}"}});
+    write_posterior_checkpoint(path, {{"noise", from_vector(std::vector<double>{noise_}, Shape{1})}},
+                               method_, task_);
   }
 
  private:
@@ -157,11 +157,11 @@ class OracleMethod final : public sbi::Method {
   }
 
   sbi::PosteriorPtr load(const std::string& path) const override {
-    nlohmann::json meta;
-    const nn::NamedTensors t = nn::read_safetensors(path, &meta);
+    const nn::NamedTensors t = nn::read_safetensors(path);
     AMOR_CHECK(t.size() == 1 && t[0].first == "noise" && t[0].second.numel() == 1, IOError, "'", path,
                "' is not a ", name_, " checkpoint");
-    return std::make_unique<OraclePosterior>(name_, meta.value("task", ""),
+    const nlohmann::json config = nn::read_checkpoint_config(path);
+    return std::make_unique<OraclePosterior>(name_, config.value("task", ""),
                                              t[0].second.to(DType::F64).data<double>()[0]);
   }
 
@@ -172,6 +172,17 @@ class OracleMethod final : public sbi::Method {
 };
 
 }  // namespace
+
+void write_posterior_checkpoint(const std::string& path,
+                                const std::vector<std::pair<std::string, Tensor>>& tensors,
+                                const std::string& method, const std::string& task) {
+  const nlohmann::json config = {{"format", "amor"}, {"method", method}, {"task", task}};
+  nn::write_safetensors(path, tensors,
+                        {{"format", nn::kCheckpointFormat},
+                         {"format_version", nn::kCheckpointFormatVersion},
+                         {"module", "TestOraclePosterior"},
+                         {"config", config.dump()}});
+}
 
 void register_cli_fixtures() {
   static std::once_flag once;

@@ -15,6 +15,12 @@
 // unless TrainOptions::stop is set — for the Ctrl-C tests.
 #pragma once
 
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/tensor.h"
+
 namespace amor::test {
 
 inline constexpr double kGaussNoise = 0.5;
@@ -22,5 +28,11 @@ inline constexpr double kGaussFailRate = 0.05;
 
 // Idempotent.
 void register_cli_fixtures();
+
+// Writes `tensors` as a posterior checkpoint the way amor's methods do: an nn checkpoint whose
+// `config` entry holds {"format": "amor", "method": ..., "task": ...} (sbi::load_posterior reads it).
+void write_posterior_checkpoint(const std::string& path,
+                                const std::vector<std::pair<std::string, Tensor>>& tensors,
+                                const std::string& method, const std::string& task);
 
 }  // namespace amor::test
