@@ -1,5 +1,6 @@
 // `amor train`: simulate, train one method, save the posterior checkpoint.
 #include <cstdio>
+#include <string>
 
 #include "apps/cli_support.h"
 #include "apps/commands.h"
@@ -21,11 +22,14 @@ int run_train(const TrainArgs& a) {
   if (!m.posterior) return kInterruptedExit;
   m.posterior->save(a.out);
   const sbi::TrainReport& r = m.report;
-  std::fprintf(stderr, "amor train: %s on %s: %lld epochs (%lld steps) in %s, best validation loss "
-               "%.4f%s\n",
-               a.method.c_str(), a.task.c_str(), static_cast<long long>(r.epochs),
-               static_cast<long long>(r.steps), format_seconds(r.train_seconds).c_str(),
-               r.best_val_loss, r.interrupted ? " (interrupted: best model so far)" : "");
+  // Epoch-based methods (NPE, NLE) report epochs; the Simformer counts steps only.
+  const std::string length =
+      r.epochs > 0 ? std::to_string(r.epochs) + " epochs (" + std::to_string(r.steps) + " steps)"
+                   : std::to_string(r.steps) + " steps";
+  std::fprintf(stderr, "amor train: %s on %s: %s in %s, best validation loss %.4f%s\n",
+               a.method.c_str(), a.task.c_str(), length.c_str(),
+               format_seconds(r.train_seconds).c_str(), r.best_val_loss,
+               r.interrupted ? " (interrupted: best model so far)" : "");
   std::fprintf(stderr, "amor train: wrote %s\n", a.out.c_str());
   return 0;
 }
