@@ -1,5 +1,6 @@
 #include "apps/progress.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +31,12 @@ std::string loss_text(double v) {
 ProgressReporter::ProgressReporter(std::FILE* out, Options options) : out_(out), opt_(options) {}
 
 bool ProgressReporter::is_terminal(std::FILE* out) { return ::isatty(fileno(out)) == 1; }
+
+int ProgressReporter::terminal_columns(std::FILE* out) {
+  struct winsize ws {};
+  if (::ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  return 0;
+}
 
 std::string ProgressReporter::format(const sbi::TrainProgress& p) const {
   std::string s = p.unit;
@@ -63,6 +70,17 @@ std::string ProgressReporter::format(const sbi::TrainProgress& p) const {
   return s;
 }
 
+std::string ProgressReporter::fit(std::string line) const {
+  // Columns = UTF-8 characters (the status line is plain ASCII plus digits, but be safe).
+  if (opt_.columns <= 1) return line;
+  size_t chars = 0;
+  for (size_t i = 0; i < line.size(); ++i) {
+    if ((static_cast<unsigned char>(line[i]) & 0xc0) == 0x80) continue;
+    if (++chars == static_cast<size_t>(opt_.columns)) return line.substr(0, i);  // leave one free
+  }
+  return line;
+}
+
 void ProgressReporter::update(const sbi::TrainProgress& p) {
   last_ = p;
   const bool last_report = p.total > 0 && p.done >= p.total;
@@ -71,7 +89,7 @@ void ProgressReporter::update(const sbi::TrainProgress& p) {
       pending_ = true;
       return;
     }
-    std::fprintf(out_, "\r%s\033[K", format(p).c_str());
+    std::fprintf(out_, "\r%s\033[K", fit(format(p)).c_str());
     line_open_ = true;
   } else {
     if (printed_any_ && !last_report && p.elapsed_s - last_print_s_ < opt_.interval_s) {
@@ -89,7 +107,7 @@ void ProgressReporter::update(const sbi::TrainProgress& p) {
 void ProgressReporter::finish() {
   if (pending_) {
     if (opt_.terminal) {
-      std::fprintf(out_, "\r%s\033[K", format(last_).c_str());
+      std::fprintf(out_, "\r%s\033[K", fit(format(last_)).c_str());
       line_open_ = true;
     } else {
       std::fprintf(out_, "%s\n", format(last_).c_str());

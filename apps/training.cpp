@@ -29,7 +29,8 @@ TrainedModel simulate_and_train(const char* command, const sbi::Task& task,
   // config leaves one line (its error) on stderr; a terminal gets a transient status line.
   if (terminal) std::fprintf(stderr, "\rsimulated %lld; training ...\033[K", static_cast<long long>(data.num_simulated));
 
-  ProgressReporter progress(stderr, {.terminal = terminal});
+  ProgressReporter progress(stderr, {.terminal = terminal,
+                                     .columns = terminal ? ProgressReporter::terminal_columns(stderr) : 0});
   sbi::TrainOptions options;
   options.seed = seed;
   options.config = config;

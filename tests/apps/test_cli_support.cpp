@@ -146,6 +146,12 @@ TEST(CliProgress, TerminalRedrawsInPlace) {
   EXPECT_NE(out.find("epoch 2/4 [#####.....]"), std::string::npos) << out;
   EXPECT_NE(out.find("epoch 4/4 [##########]"), std::string::npos);
   EXPECT_NE(out.find("\033[K"), std::string::npos);
+  // On a 30-column terminal each redraw is cut to 29 characters, so it never wraps.
+  const std::string narrow = captured({.terminal = true, .bar_width = 10, .columns = 30}, epochs(3, 1.0, 3));
+  for (size_t p = narrow.find('\r'); p != std::string::npos; p = narrow.find('\r', p + 1)) {
+    const size_t end = narrow.find('\033', p);
+    EXPECT_EQ(end - p - 1, 29u) << narrow;
+  }
 }
 
 }  // namespace
