@@ -103,10 +103,17 @@ def main():
     ap.add_argument("--markdown", action="store_true", help="print a markdown table")
     ap.add_argument("--threads", type=int, default=0, help="amor_c2st --threads (0: all)")
     ap.add_argument("--only", default="", help="run only pairs whose name contains this")
+    ap.add_argument("--sklearn-cache", default="",
+                    help="JSON file of sklearn results by pair (read if present, then updated): "
+                         "sklearn is the slow side, and its inputs are fixed by the seeds")
     args = ap.parse_args()
     if not os.path.exists(args.amor):
         sys.exit(f"amor_c2st not found at {args.amor}: cmake --build build --target amor_c2st")
 
+    cache = {}
+    if args.sklearn_cache and os.path.exists(args.sklearn_cache):
+        with open(args.sklearn_cache) as f:
+            cache = json.load(f)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, X, Y in cases(args.sbibm, args.quick):
@@ -115,9 +122,17 @@ def main():
             px, py = os.path.join(tmp, "x.csv"), os.path.join(tmp, "y.csv")
             write_csv(px, X)
             write_csv(py, Y)
-            t0 = time.time()
-            sk, sk_folds = sbibm_c2st(X, Y)
-            t_sk = time.time() - t0
+            key = f"{name} | {X.shape[0]}/{Y.shape[0]}"
+            if key in cache:
+                sk, sk_folds, t_sk = cache[key]["score"], cache[key]["folds"], cache[key]["seconds"]
+            else:
+                t0 = time.time()
+                sk, sk_folds = sbibm_c2st(X, Y)
+                t_sk = time.time() - t0
+                if args.sklearn_cache:
+                    cache[key] = dict(score=sk, folds=sk_folds, seconds=t_sk)
+                    with open(args.sklearn_cache, "w") as f:
+                        json.dump(cache, f, indent=1)
             cmd = [args.amor, px, py, "--threads", str(args.threads)]
             res = json.loads(subprocess.run(cmd, check=True, capture_output=True,
                                             text=True).stdout)
