@@ -156,8 +156,14 @@ double padded_backprop(const PaddedMlp<T>& net, const T* x, const uint8_t* y, in
     log_loss -= y[i] ? std::log(pc) : std::log(1.0 - pc);
   }
   double squares = 0.0;
-  for (const std::vector<T>& W : net.W)
-    for (T v : W) squares += double(v) * double(v);
+  for (const std::vector<T>& W : net.W) {
+    const T* wp = W.data();
+    const int64_t size = int64_t(W.size());
+    double s = 0.0;  // vector lanes, a fixed order for a given build: deterministic
+#pragma omp simd reduction(+ : s)
+    for (int64_t k = 0; k < size; ++k) s += double(wp[k]) * double(wp[k]);
+    squares += s;
+  }
   const double loss = log_loss / double(n) + 0.5 * alpha * squares / double(n);
 
   // Backward: δ_out = p - y; dW = (Aᵀδ + αW)/n; db = Σδ/n; δ_prev = (δ·Wᵀ) ⊙ [A ≠ 0].
