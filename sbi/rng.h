@@ -26,20 +26,27 @@ class Rng {
  public:
   Rng(uint64_t seed, uint64_t stream, uint64_t index) : cursor_(seed, stream, index) {}
 
+  // Invalid arguments never throw (simulators call these in hot loops); they give a documented
+  // sentinel instead: NaN for the real-valued draws, -1 for the counts, as listed per function.
   uint64_t bits();                      // 64 uniform bits
   double uniform();                     // U[0, 1), 53-bit resolution
-  double uniform(double lo, double hi); // U[lo, hi)
-  double normal();                      // N(0, 1)
+  double uniform(double lo, double hi); // U[lo, hi); lo >= hi gives lo + (hi - lo)·u
+  double normal();                      // N(0, 1), Box–Muller (the second value is kept)
   double normal(double mean, double std);
   double lognormal(double mu, double sigma);   // exp(N(mu, sigma²))
-  double gamma(double shape);                  // Gamma(shape, scale 1), Marsaglia–Tsang
-  double beta(double a, double b);
-  double student_t(double df);
-  bool bernoulli(double p);
-  int64_t randint(int64_t lo, int64_t hi);     // uniform in [lo, hi), unbiased
-  int64_t binomial(int64_t n, double p);       // exact for every n (inversion / BTRS)
-  int64_t poisson(double rate);
-  int64_t categorical(const double* probs, int64_t k);  // probs need not be normalised
+  // Gamma(shape, scale 1), Marsaglia–Tsang (shape < 1 boosted). shape <= 0 / NaN -> NaN.
+  double gamma(double shape);
+  double beta(double a, double b);             // a, b <= 0, NaN or inf -> NaN
+  double student_t(double df);                 // df <= 0 / NaN -> NaN; df = inf -> N(0, 1)
+  bool bernoulli(double p);                    // p <= 0 or NaN -> false; p >= 1 -> true
+  int64_t randint(int64_t lo, int64_t hi);     // uniform in [lo, hi), unbiased; hi <= lo -> lo
+  // Exact for every n (inversion for n·p < 10, BTRS otherwise). n < 0, p NaN or outside [0, 1]
+  // -> -1.
+  int64_t binomial(int64_t n, double p);
+  int64_t poisson(double rate);                // rate < 0, NaN, inf or > 4.6e18 -> -1
+  // Index i with probability probs[i] / sum(probs); probs need not be normalised. k <= 0, a
+  // negative / NaN / infinite weight, or all weights 0 -> -1.
+  int64_t categorical(const double* probs, int64_t k);
 
  private:
   kernels::cpu::PhiloxCursor cursor_;

@@ -37,10 +37,13 @@ SimulatorPtr make_simulator(int64_t theta_dim, int64_t x_dim,
 struct SimulateOptions {
   int num_threads = 0;           // 0: OpenMP default
   uint64_t first_index = 0;      // row i uses Rng(seed, kSimulatorStream, first_index + i)
-  const std::atomic<bool>* cancel = nullptr;  // set to stop early (rows not run are NaN)
+  // Set to stop early: rows not started yet are skipped (their x stays NaN). Rows already
+  // running finish. simulate_dataset() drops skipped rows without counting them.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
-// theta: [n, theta_dim] float64 -> x: [n, x_dim] float64.
+// theta: [n, theta_dim] float64 (float32 is converted) -> x: [n, x_dim] float64. ShapeError on
+// a wrong width. An exception thrown by simulate_one is rethrown (the lowest failing row's).
 Tensor simulate(const Simulator& sim, const Tensor& theta, uint64_t seed,
                 const SimulateOptions& options = {});
 
@@ -53,11 +56,12 @@ struct Dataset {
 };
 
 // Draws n θ from `prior` (stream kPriorStream) and simulates them (stream kSimulatorStream),
-// both with `seed`; drops invalid rows.
+// both with `seed` and both starting at options.first_index (so a dataset made in chunks equals
+// one made at once); drops invalid rows. ShapeError when prior.dim() != sim.theta_dim().
 Dataset simulate_dataset(const Distribution& prior, const Simulator& sim, int64_t n,
                          uint64_t seed, const SimulateOptions& options = {});
 
-// Row mask of finite rows: x [n, d] -> [n] bool.
+// Row mask of finite rows: x [n, d] (float32/float64) -> [n] bool, true when every entry is finite.
 Tensor finite_rows(const Tensor& x);
 
 }  // namespace amor::sbi
