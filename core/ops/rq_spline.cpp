@@ -25,9 +25,8 @@ kc::RQSplineConfig config_of(const RQSplineOptions& o) {
 }
 
 void check_options(const char* op, const RQSplineOptions& o) {
-  // The per-element code counts bins in int; far more bins than any flow uses is refused.
-  AMOR_CHECK(o.num_bins >= 1 && o.num_bins <= (int64_t{1} << 20), ValueError, op,
-             ": num_bins must be in [1, 2^20], got ", o.num_bins);
+  AMOR_CHECK(o.num_bins >= 1 && o.num_bins <= kc::kRQSplineMaxBins, ValueError, op,
+             ": num_bins must be in [1, ", kc::kRQSplineMaxBins, "], got ", o.num_bins);
   AMOR_CHECK(std::isfinite(o.tail_bound) && o.tail_bound > 0, ValueError, op,
              ": tail_bound must be finite and > 0, got ", o.tail_bound);
   const double K = static_cast<double>(o.num_bins);

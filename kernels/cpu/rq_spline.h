@@ -30,8 +30,8 @@
 // needs no derivative of the square root. Elements outside [-B, B] get dx = dy and zero
 // parameter gradients.
 //
-// Everything per element is a plain inline function below (AMOR_HOST_DEVICE, no allocation, no
-// arrays: softmax terms are recomputed on each pass), so a CUDA kernel can call the same code.
+// Everything per element is a plain inline function below (AMOR_HOST_DEVICE, no allocation; the
+// softmax probabilities live in a local array), so a CUDA kernel can call the same code.
 // They take the parameters' storage type S and compute in a type T. rq_spline_fwd /
 // rq_spline_bwd run them over contiguous buffers on OpenMP threads, each element writing only its
 // own outputs, so results do not depend on the thread count.
@@ -66,13 +66,17 @@ struct RQSplineConfig {
   double min_derivative = 1e-3;
 };
 
+// The most bins a spline may have: the per-element code keeps the softmax probabilities of both
+// axes in a local array of 2·kRQSplineMaxBins values.
+inline constexpr int64_t kRQSplineMaxBins = 64;
+
 // Parameters per element: K widths, K heights, K - 1 interior derivatives.
 constexpr int64_t rq_spline_num_params(int64_t num_bins) { return 3 * num_bins - 1; }
 
 // x, y, logabsdet: [count] contiguous; params: [count, 3K-1] contiguous. Forward (inverse =
 // false) maps x to y = g(x); inverse maps x to g^{-1}(x). logabsdet is log|d out / d in|.
-// The config must satisfy K >= 1, B > 0, min_bin_width·K <= 1, min_bin_height·K <= 1 (checked
-// by core).
+// The config must satisfy 1 <= K <= kRQSplineMaxBins, B > 0, min_bin_width·K <= 1,
+// min_bin_height·K <= 1 (checked by core).
 template <class T>
 void rq_spline_fwd(const RQSplineConfig& config, bool inverse, const T* x, const T* params,
                    int64_t count, T* y, T* logabsdet);
@@ -128,29 +132,35 @@ inline Spec<T> make_spec(const RQSplineConfig& c) {
 // One axis of the spline (widths along x or heights along y): K bins of sizes
 // min + (1 - min·K)·softmax(u) laid end to end on [-B, B]. Knot j is E_j = 2B·cw_j - B with
 // cw_j = Σ_{i<j} size_i summed in order (torch.cumsum), E_0 = -B and E_K = B exactly.
+// The softmax probabilities are computed once, as torch does (exp(u - max) · (1/Σ)), into the
+// caller's scratch p[0..K).
 template <class T, class S>
 struct Axis {
-  const S* u;  // [K] unnormalised sizes (stored as S, computed in T)
+  T* p;  // [K] softmax(u), in the caller's scratch
   int K;
   T lo, hi, span;      // -B, B, 2B
   T min_size, scale;   // scale = 1 - min_size·K
-  T max_u, sum_exp;    // softmax normaliser: max of u and Σ exp(u - max)
 
-  AMOR_HOST_DEVICE Axis(const S* u_, int K_, T bound, T min_size_)
-      : u(u_), K(K_), lo(-bound), hi(bound), span(T(2) * bound), min_size(min_size_),
-        scale(T(1) - min_size_ * T(K_)), max_u(T(u_[0])), sum_exp(T(0)) {
+  AMOR_HOST_DEVICE Axis(const S* u, int K_, T bound, T min_size_, T* scratch)
+      : p(scratch), K(K_), lo(-bound), hi(bound), span(T(2) * bound), min_size(min_size_),
+        scale(T(1) - min_size_ * T(K_)) {
+    T max_u = T(u[0]);
     for (int j = 1; j < K; ++j) max_u = T(u[j]) > max_u ? T(u[j]) : max_u;
-    for (int j = 0; j < K; ++j) sum_exp += std::exp(T(u[j]) - max_u);
+    T sum = T(0);
+    for (int j = 0; j < K; ++j) {
+      p[j] = std::exp(T(u[j]) - max_u);
+      sum += p[j];
+    }
+    const T inv = T(1) / sum;
+    for (int j = 0; j < K; ++j) p[j] *= inv;
   }
-
-  AMOR_HOST_DEVICE T prob(int j) const { return std::exp(T(u[j]) - max_u) / sum_exp; }
 
   // The bin holding v: the number of interior knots E_1..E_{K-1} at or below v.
   AMOR_HOST_DEVICE int find(T v) const {
     T cw = T(0);
     int bin = 0;
     for (int j = 0; j + 1 < K; ++j) {
-      cw += min_size + scale * prob(j);
+      cw += min_size + scale * p[j];
       bin += (span * cw + lo <= v) ? 1 : 0;
     }
     return bin;
@@ -161,11 +171,10 @@ struct Axis {
     T cw = T(0);
     mass_before = T(0);
     for (int j = 0; j < b; ++j) {
-      const T p = prob(j);
-      mass_before += p;
-      cw += min_size + scale * p;
+      mass_before += p[j];
+      cw += min_size + scale * p[j];
     }
-    p_b = prob(b);
+    p_b = p[b];
     left = b > 0 ? span * cw + lo : lo;
     const T right = b + 1 < K ? span * (cw + (min_size + scale * p_b)) + lo : hi;
     size = right - left;
@@ -181,7 +190,7 @@ struct Axis {
     const T dot = scale * (g_lo * mass_before + g_hi * (mass_before + p_b));
     for (int i = 0; i < K; ++i) {
       const T gp = scale * ((i < b ? g_lo : T(0)) + (i <= b ? g_hi : T(0)));
-      gu[i] = S(prob(i) * (gp - dot));
+      gu[i] = S(p[i] * (gp - dot));
     }
   }
 };
@@ -278,8 +287,9 @@ AMOR_HOST_DEVICE inline void forward(const Spec<T>& sp, bool inverse, T x, const
     lad = T(0);
     return;
   }
-  const Axis<T, S> wa(p, sp.K, sp.bound, sp.min_width);
-  const Axis<T, S> ha(p + sp.K, sp.K, sp.bound, sp.min_height);
+  T scratch[2 * kRQSplineMaxBins];
+  const Axis<T, S> wa(p, sp.K, sp.bound, sp.min_width, scratch);
+  const Axis<T, S> ha(p + sp.K, sp.K, sp.bound, sp.min_height, scratch + kRQSplineMaxBins);
   const Located<T> L = locate(sp, inverse, x, wa, ha, p + 2 * sp.K);
   const T s = L.h / L.w;
   if (!inverse) {
@@ -306,8 +316,9 @@ AMOR_HOST_DEVICE inline void backward(const Spec<T>& sp, bool inverse, T x, cons
     return;
   }
   const S* ud = p + 2 * sp.K;
-  const Axis<T, S> wa(p, sp.K, sp.bound, sp.min_width);
-  const Axis<T, S> ha(p + sp.K, sp.K, sp.bound, sp.min_height);
+  T scratch[2 * kRQSplineMaxBins];
+  const Axis<T, S> wa(p, sp.K, sp.bound, sp.min_width, scratch);
+  const Axis<T, S> ha(p + sp.K, sp.K, sp.bound, sp.min_height, scratch + kRQSplineMaxBins);
   const Located<T> L = locate(sp, inverse, x, wa, ha, ud);
   const T s = L.h / L.w;
   // Gradients with respect to the bin's local quantities; s = H/W is folded in at the end.

@@ -24,11 +24,11 @@ void read_int(const nlohmann::json& j, const char* key, int64_t min_value, int64
 
 void check_config(const NSFConfig& c) {
   AMOR_CHECK(c.hidden_features > 0 && c.num_transforms > 0 && c.num_blocks >= 0 && c.num_bins >= 1 &&
-                 c.num_bins <= 1000 && c.hidden_layers_spline_context >= 0 && std::isfinite(c.tail_bound) &&
+                 c.num_bins <= 64 && c.hidden_layers_spline_context >= 0 && std::isfinite(c.tail_bound) &&
                  c.tail_bound > 0,
              ValueError, "make_nsf: invalid config ", c.to_json().dump(),
              " (need hidden_features, num_transforms > 0, num_blocks, hidden_layers_spline_context >= 0, "
-             "num_bins in [1, 1000] (minimum bin size 1e-3), tail_bound > 0)");
+             "num_bins in [1, 64], tail_bound > 0)");
 }
 
 }  // namespace

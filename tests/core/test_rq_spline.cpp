@@ -335,6 +335,15 @@ TEST(RQSpline, RejectsBadArguments) {
   EXPECT_THROW(rational_quadratic_spline(x, p, with([](RQSplineOptions& o) { o.min_bin_height = -1e-3; })), ValueError);
   EXPECT_THROW(rational_quadratic_spline(x, p, with([](RQSplineOptions& o) { o.min_derivative = 1.0; })), ValueError);
   EXPECT_THROW(rational_quadratic_spline(x, p, with([](RQSplineOptions& o) { o.num_bins = 0; })), ValueError);
+  EXPECT_THROW(rational_quadratic_spline(zeros(Shape{2}), zeros(Shape{2, 194}), with([](RQSplineOptions& o) {
+                                           o.num_bins = 65;
+                                           o.min_bin_width = o.min_bin_height = 1e-4;
+                                         })),
+               ValueError);
+  EXPECT_NO_THROW(rational_quadratic_spline(zeros(Shape{2}), zeros(Shape{2, 191}), with([](RQSplineOptions& o) {
+                                              o.num_bins = 64;
+                                              o.min_bin_width = o.min_bin_height = 1e-4;
+                                            })));
   try {
     rational_quadratic_spline(x, zeros(Shape{4, 2, 28}, {.dtype = DType::F64}));
     FAIL() << "expected ShapeError";
