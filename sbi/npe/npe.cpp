@@ -1,0 +1,214 @@
+#include "sbi/npe/npe.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "core/error.h"
+#include "core/ops.h"
+#include "core/random.h"
+#include "nn/checkpoint.h"
+#include "sbi/npe/estimator_factory.h"
+
+namespace amor::sbi::npe {
+
+nlohmann::json NpeConfig::to_json() const {
+  return {{"estimator", estimator},
+          {"estimator_options", estimator_options},
+          {"unconstrained", unconstrained},
+          {"training", training.to_json()},
+          {"max_sampling_seconds", max_sampling_seconds}};
+}
+
+NpeConfig NpeConfig::from_json(const nlohmann::json& j) {
+  NpeConfig c;
+  if (j.is_null()) return c;
+  if (!j.is_object()) throw ValueError("npe: configuration must be a JSON object");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& k = it.key();
+    const auto& v = it.value();
+    if (k == "estimator") {
+      if (!v.is_string()) throw ValueError("npe: 'estimator' must be a string");
+      c.estimator = v.get<std::string>();
+    } else if (k == "estimator_options") {
+      if (!v.is_object()) throw ValueError("npe: 'estimator_options' must be a JSON object");
+      c.estimator_options = v;
+    } else if (k == "unconstrained") {
+      if (!v.is_boolean()) throw ValueError("npe: 'unconstrained' must be true or false");
+      c.unconstrained = v.get<bool>();
+    } else if (k == "training") {
+      c.training = FlowTrainingOptions::from_json(v);
+    } else if (k == "max_sampling_seconds") {
+      if (!v.is_number() || !(v.get<double>() > 0)) throw ValueError("npe: 'max_sampling_seconds' must be positive");
+      c.max_sampling_seconds = v.get<double>();
+    } else {
+      throw ValueError("npe: unknown configuration key '" + k + "'");
+    }
+  }
+  bool known = false;
+  for (const auto& e : estimator_names()) known = known || e == c.estimator;
+  if (!known) throw ValueError("npe: unknown estimator '" + c.estimator + "' (maf, nsf or coupling)");
+  return c;
+}
+
+Tensor observation_row(const Tensor& x_o, int64_t dim, const char* who) {
+  const Tensor x = x_o.dim() == 1 ? x_o.reshape({1, x_o.size(0)}) : x_o;
+  if (x.dim() != 2 || x.size(0) != 1 || x.size(1) != dim)
+    throw ShapeError(std::string(who) + ": the observation must be [1, " + std::to_string(dim) + "], got " +
+                     x_o.shape().str());
+  const Tensor x64 = x.to(DType::F64).contiguous();
+  for (int64_t j = 0; j < dim; ++j)
+    if (!std::isfinite(x64.data<double>()[j]))
+      throw ValueError(std::string(who) + ": observation entry " + std::to_string(j + 1) + " is not finite");
+  return x64;
+}
+
+NpePosterior::NpePosterior(flows::ConditionalFlowPtr flow, NpeConfig config, std::string task_name, Support support)
+    : flow_(std::move(flow)), config_(std::move(config)), task_(std::move(task_name)), support_(std::move(support)) {}
+
+Tensor NpePosterior::sample(const Tensor& x_o, int64_t n, uint64_t seed) {
+  if (n <= 0) throw ValueError("npe: number of samples must be positive, got " + std::to_string(n));
+  const int64_t d = theta_dim();
+  const Tensor context = observation_row(x_o, x_dim(), "npe sample").to(flow_->dtype());
+  Generator gen(seed, 0x5A4E);
+  flow_->eval();
+  NoGradGuard ng;
+  const bool reject = !config_.unconstrained && !support_.lower.empty() && support_.bounded();
+  if (!reject) {
+    last_acceptance_ = 1.0;
+    return flow_->sample(n, context, gen).to(DType::F64).contiguous();
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  Tensor out = Tensor::empty({n, d}, DType::F64);
+  int64_t have = 0, drawn = 0;
+  bool warned = false;
+  while (have < n) {
+    const double acceptance = drawn > 0 ? std::max(double(have) / double(drawn), 1e-4) : 1.0;
+    const int64_t ask = std::clamp<int64_t>(int64_t(double(n - have) / acceptance * 1.1) + 8, 100, 10000);
+    const Tensor s = flow_->sample(ask, context, gen).to(DType::F64).contiguous();
+    drawn += ask;
+    const double* p = s.data<double>();
+    for (int64_t i = 0; i < ask && have < n; ++i)
+      if (support_.contains(p + i * d)) {
+        std::copy(p + i * d, p + (i + 1) * d, out.data<double>() + have * d);
+        ++have;
+      }
+    const double rate = double(have) / double(drawn);
+    if (!warned && drawn >= 1000 && rate < 0.01) {
+      std::fprintf(stderr, "npe: warning: only %.3g %% of posterior samples fall inside the prior's support\n",
+                   100 * rate);
+      warned = true;
+    }
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (have < n && elapsed > config_.max_sampling_seconds)
+      throw ValueError("npe: sampling stopped after " + std::to_string(int(elapsed)) + " s with " + std::to_string(have) +
+                       " of " + std::to_string(n) + " samples inside the prior's support (acceptance " +
+                       std::to_string(rate) + "); raise max_sampling_seconds or train with \"unconstrained\": true");
+  }
+  last_acceptance_ = double(have) / double(std::max<int64_t>(drawn, 1));
+  return out;
+}
+
+Tensor NpePosterior::log_prob(const Tensor& theta, const Tensor& x_o) {
+  const Tensor context = observation_row(x_o, x_dim(), "npe log_prob").to(flow_->dtype());
+  if (theta.dim() != 2 || theta.size(1) != theta_dim())
+    throw ShapeError("npe log_prob: θ must be [n, " + std::to_string(theta_dim()) + "], got " + theta.shape().str());
+  flow_->eval();
+  NoGradGuard ng;
+  Tensor lp = flow_->log_prob(theta.to(flow_->dtype()), context).to(DType::F64).contiguous();
+  if (!support_.lower.empty()) {
+    const Tensor th = theta.to(DType::F64).contiguous();
+    for (int64_t i = 0; i < th.size(0); ++i)
+      if (!support_.contains(th.data<double>() + i * theta_dim()))
+        lp.data<double>()[i] = -std::numeric_limits<double>::infinity();
+  }
+  return lp;
+}
+
+namespace {
+
+nlohmann::json support_to_json(const Support& s) {
+  if (s.lower.empty()) return nullptr;
+  return {{"lower", flows::bounds_to_json(s.lower)}, {"upper", flows::bounds_to_json(s.upper)}};
+}
+
+Support support_from_json(const nlohmann::json& j) {
+  Support s;
+  if (j.is_null()) return s;
+  s.lower = flows::bounds_from_json(j.at("lower"), "lower");
+  s.upper = flows::bounds_from_json(j.at("upper"), "upper");
+  return s;
+}
+
+}  // namespace
+
+void NpePosterior::save(const std::string& path) const {
+  nlohmann::json meta = {{"format", "amor"},
+                         {"method", "npe"},
+                         {"task", task_},
+                         {"theta_dim", theta_dim()},
+                         {"x_dim", x_dim()},
+                         {"npe", config_.to_json()},
+                         {"flow_options", flow_->options().to_json()},
+                         {"support", support_to_json(support_)}};
+  nn::save_checkpoint(*flow_, path, meta);
+}
+
+PosteriorPtr NpeMethod::train(const Task& task, const Dataset& data, const TrainOptions& options,
+                              TrainReport* report) const {
+  const NpeConfig config = NpeConfig::from_json(options.config);
+  if (data.theta.dim() != 2 || data.x.dim() != 2 || data.theta.size(0) != data.x.size(0) ||
+      data.theta.size(1) != task.theta_dim() || data.x.size(1) != task.x_dim())
+    throw ShapeError("npe: dataset θ " + data.theta.shape().str() + " and x " + data.x.shape().str() +
+                     " do not match task '" + task.name() + "' (θ " + std::to_string(task.theta_dim()) + ", x " +
+                     std::to_string(task.x_dim()) + ")");
+  const Support support = task.prior()->support();
+  flows::FlowOptions fo;
+  if (config.unconstrained && support.bounded()) fo.support = support;
+  auto flow = build_estimator(config.estimator, task.theta_dim(), task.x_dim(), config.estimator_options, fo,
+                              options.seed);
+  std::function<void(const FlowEpoch&)> on_epoch;
+  if (options.on_progress)
+    on_epoch = [&](const FlowEpoch& e) {
+      TrainProgress p;
+      p.unit = "epoch";
+      p.done = e.epoch;
+      p.total = -1;
+      p.train_loss = e.train_loss;
+      p.val_loss = e.val_loss;
+      p.best_val_loss = e.best_val_loss;
+      p.elapsed_s = e.elapsed_s;
+      options.on_progress(p);
+    };
+  const FlowTrainingResult r = train_flow(*flow, data.theta, data.x, config.training, options.seed, on_epoch, options.stop);
+  if (report) {
+    report->epochs = r.epochs;
+    report->steps = r.steps;
+    report->best_val_loss = r.best_val_loss;
+    report->train_seconds = r.seconds;
+    report->num_simulations = data.num_simulated > 0 ? data.num_simulated : r.num_rows;
+    report->num_invalid = data.num_invalid + r.num_dropped;
+    report->interrupted = r.interrupted;
+  }
+  return std::make_unique<NpePosterior>(std::move(flow), config, task.name(), support);
+}
+
+PosteriorPtr NpeMethod::load(const std::string& path) const {
+  const nlohmann::json meta = nn::read_checkpoint_config(path);
+  if (!meta.is_object() || meta.value("method", "") != "npe" || !meta.contains("npe") || !meta.contains("theta_dim"))
+    throw IOError("npe: " + path + " is not an NPE checkpoint");
+  try {
+    const NpeConfig config = NpeConfig::from_json(meta["npe"]);
+    const flows::FlowOptions fo = flows::FlowOptions::from_json(meta.at("flow_options"));
+    const int64_t theta_dim = meta.at("theta_dim").get<int64_t>(), x_dim = meta.at("x_dim").get<int64_t>();
+    const uint64_t seed = meta.value("seed", uint64_t(0));
+    auto flow = build_estimator(config.estimator, theta_dim, x_dim, config.estimator_options, fo, seed);
+    nn::load_checkpoint(*flow, path);
+    return std::make_unique<NpePosterior>(std::move(flow), config, meta.at("task").get<std::string>(),
+                                          support_from_json(meta.value("support", nlohmann::json())));
+  } catch (const nlohmann::json::exception& e) {
+    throw IOError("npe: " + path + " has malformed metadata: " + e.what());
+  }
+}
+
+}  // namespace amor::sbi::npe
