@@ -57,7 +57,10 @@ std::string ProgressReporter::format(const sbi::TrainProgress& p) const {
   s += "  loss " + loss_text(p.train_loss);
   s += "  val " + loss_text(p.val_loss);
   s += "  best " + loss_text(p.best_val_loss);
-  const double rate = p.elapsed_s > 0 ? static_cast<double>(p.done) / p.elapsed_s : NAN;
+  // The recent rate when known (epochs often speed up or slow down), else the average.
+  const double rate = std::isfinite(rate_)  ? rate_
+                      : p.elapsed_s > 0     ? static_cast<double>(p.done) / p.elapsed_s
+                                            : NAN;
   char buf[64];
   if (std::isfinite(rate)) {
     if (rate >= 1.0 || rate == 0.0) std::snprintf(buf, sizeof buf, "  %.1f %s/s", rate, p.unit.c_str());
@@ -82,6 +85,14 @@ std::string ProgressReporter::fit(std::string line) const {
 }
 
 void ProgressReporter::update(const sbi::TrainProgress& p) {
+  // Exponential moving average of the rate with a 10 s time constant.
+  const double dt = p.elapsed_s - last_.elapsed_s;
+  if (seen_any_ && dt > 0 && p.done >= last_.done) {
+    const double inst = static_cast<double>(p.done - last_.done) / dt;
+    const double w = 1.0 - std::exp(-dt / 10.0);
+    rate_ = std::isfinite(rate_) ? rate_ + w * (inst - rate_) : inst;
+  }
+  seen_any_ = true;
   last_ = p;
   const bool last_report = p.total > 0 && p.done >= p.total;
   if (opt_.terminal) {

@@ -1,13 +1,16 @@
 // Training progress on stderr.
 //
 // On a terminal: one status line redrawn in place ("\r" + clear-to-end; cut to the terminal's
-// width, since a wrapped line could not be redrawn), at most every 0.1 s of training time: the epoch or step (of the total when known, with a bar), the training loss,
-// the validation loss and the best one, the rate, and the time left when the total is known.
+// width, since a wrapped line could not be redrawn), at most every 0.1 s of training time: the
+// epoch or step (of the total when known, with a bar), the training loss, the validation loss
+// and the best one, the recent rate (a moving average over about 10 s of
+// training time, so the ETA follows changes of pace), and the time left when the total is known.
 // Otherwise (a pipe, a log file): a plain line at the first report, then whenever `interval_s`
 // of training time has passed since the last line, and at the last report; nothing is redrawn.
 // The times come from the reports (TrainProgress::elapsed_s), so the output is reproducible.
 #pragma once
 
+#include <cmath>
 #include <cstdio>
 #include <string>
 
@@ -42,7 +45,8 @@ class ProgressReporter {
 
   std::FILE* out_;
   Options opt_;
-  bool printed_any_ = false, line_open_ = false, pending_ = false;
+  bool printed_any_ = false, line_open_ = false, pending_ = false, seen_any_ = false;
+  double rate_ = NAN;  // recent units per second (moving average over about 10 s)
   double last_print_s_ = 0.0;
   sbi::TrainProgress last_;
 };

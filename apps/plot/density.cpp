@@ -66,6 +66,27 @@ double scott_bandwidth(const std::vector<double>& values, int dim) {
   return std::sqrt(m2 / (n - 1)) * std::pow(n, -1.0 / (dim + 4.0));
 }
 
+double local_scale(const std::vector<double>& values) {
+  std::vector<double> v;
+  v.reserve(values.size());
+  for (double x : values)
+    if (std::isfinite(x)) v.push_back(x);
+  const size_t n = v.size();
+  if (n < 3) return 0.0;
+  std::sort(v.begin(), v.end());
+  const size_t k = std::max<size_t>(1, static_cast<size_t>(std::sqrt(static_cast<double>(n)) / 2));
+  std::vector<double> spacing;
+  spacing.reserve(n - k);
+  for (size_t i = 0; i + k < n; ++i) spacing.push_back(v[i + k] - v[i]);
+  const double med = quantile(std::move(spacing), 0.5);
+  if (!(med > 0)) {
+    // Scott's bandwidth for dim = 0 is sigma * n^(-1/4); undo the factor.
+    return scott_bandwidth(v, 0) * std::pow(static_cast<double>(n), 0.25);
+  }
+  // 3.147 = sqrt(2 pi) exp(median(chi2_1) / 2): the median of 1 / f(x) in units of sigma.
+  return med * static_cast<double>(n) / static_cast<double>(k) / 3.147;
+}
+
 double Grid::max() const { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); }
 
 namespace {

@@ -30,6 +30,14 @@ std::vector<double> histogram(const std::vector<double>& values, const Range& r,
 // Scott's rule bandwidth sigma * n^(-1 / (dim + 4)) of the finite values (0 when fewer than 2).
 double scott_bandwidth(const std::vector<double>& values, int dim);
 
+// A local spread of the finite values that a few well-separated modes do not inflate (the
+// standard deviation of a two-moons marginal is ten times the width of either mode). From the
+// spacings of the sorted values: x(i+k) - x(i) ~ k / (n f), whose median over i is 3.147 sigma
+// k / n for a Gaussian (f at the median of chi-square(1)); so it equals sigma for Gaussian data,
+// and for m equal separated modes it is about m times one mode's sigma. Falls back to the
+// standard deviation when the median spacing is 0 (many tied values); 0 for fewer than 3 values.
+double local_scale(const std::vector<double>& values);
+
 // Values on nx x ny cells over rx x ry; cell (i, j) spans x bin i and y bin j (j = 0 at the
 // bottom, rx.lo/ry.lo).
 struct Grid {

@@ -32,8 +32,20 @@ struct Layout {
   }
 };
 
-int bins_for(int64_t n) {
-  return std::clamp(static_cast<int>(std::lround(std::sqrt(static_cast<double>(n)) / 2.5)), 12, 50);
+// Marginal histogram bins: about sqrt(n) / 2.5, more when the modes are narrow for the range
+// (five bins per local spread), within [12, 120].
+int bins_for(int64_t n, const Range& r, double scale) {
+  double bins = std::sqrt(static_cast<double>(n)) / 2.5;
+  if (scale > 0) bins = std::max(bins, r.span() / (0.2 * scale));
+  return static_cast<int>(std::clamp(std::lround(bins), 12L, 120L));
+}
+
+// Density grid cells along one axis: 80 (50 for small samples), more when narrow modes need
+// them (five cells per local spread), within [50, 160].
+int cells_for(int64_t n, const Range& r, double scale) {
+  double cells = n >= 4000 ? 80.0 : 50.0;
+  if (scale > 0) cells = std::max(cells, r.span() / (0.2 * scale));
+  return static_cast<int>(std::clamp(std::lround(cells), 50L, 160L));
 }
 
 // The outline of a histogram as a step polyline from the baseline up and back down.
@@ -50,9 +62,10 @@ Path step_outline(const Axes& ax, const std::vector<double>& h, const Range& r) 
 }
 
 // Cell standard deviation of the smoothing kernel along one axis: 0.8 of Scott's bandwidth
-// (Scott's rule oversmooths the curved and multimodal shapes posteriors have), at least 0.7 cell.
-double smoothing_cells(const std::vector<double>& v, const Range& r, int cells) {
-  const double h = 0.8 * scott_bandwidth(v, 2);
+// computed from the local spread (apps/plot/density.h: local_scale) rather than the standard
+// deviation, so separated narrow modes keep their shape; at least 0.7 cell.
+double smoothing_cells(int64_t n, double scale, const Range& r, int cells) {
+  const double h = 0.8 * scale * std::pow(static_cast<double>(n), -1.0 / 6.0);
   return std::max(0.7, h / (r.span() / cells));
 }
 
@@ -151,17 +164,26 @@ Figure pair_plot(const SampleTable& samples, const SampleTable* reference,
   Figure fig(L.left + grid + 12.0, L.top + grid + bottom);
 
   const Color c_samples = Palette::primary(), c_ref = Palette::secondary();
-  const int grid_cells = samples.rows() >= 4000 ? 80 : 50;
+  // Local spreads, and per variable the histogram bins and density-grid cells, shared by the
+  // samples and the reference so both are drawn at the same resolution.
+  std::vector<double> scale(d), ref_scale(d);
+  std::vector<int> bins(d), cells(d);
+  for (size_t j = 0; j < d; ++j) {
+    scale[j] = local_scale(cols[j]);
+    ref_scale[j] = reference ? local_scale(ref_cols[j]) : scale[j];
+    const double finest = std::min(scale[j] > 0 ? scale[j] : ref_scale[j], ref_scale[j] > 0 ? ref_scale[j] : scale[j]);
+    bins[j] = bins_for(samples.rows(), ranges[j], finest);
+    cells[j] = cells_for(samples.rows(), ranges[j], finest);
+  }
 
   for (size_t r = 0; r < d; ++r) {
     for (size_t c = 0; c <= r; ++c) {
       const Rect box = L.cell(r, c);
       if (r == c) {
         // Diagonal: marginal histograms as densities.
-        const int bins = bins_for(samples.rows());
-        const std::vector<double> h = histogram(cols[c], ranges[c], bins, true);
+        const std::vector<double> h = histogram(cols[c], ranges[c], bins[c], true);
         std::vector<double> hr;
-        if (reference) hr = histogram(ref_cols[c], ranges[c], bins, true);
+        if (reference) hr = histogram(ref_cols[c], ranges[c], bins[c], true);
         double top = 0;
         for (double v : h) top = std::max(top, v);
         for (double v : hr) top = std::max(top, v);
@@ -185,18 +207,18 @@ Figure pair_plot(const SampleTable& samples, const SampleTable* reference,
       }
       // Below the diagonal: x is variable c, y is variable r.
       const Axes ax(box, ranges[c], ranges[r]);
-      const Grid g = density_grid(cols[c], cols[r], ranges[c], ranges[r], grid_cells, grid_cells,
-                                  smoothing_cells(cols[c], ranges[c], grid_cells),
-                                  smoothing_cells(cols[r], ranges[r], grid_cells));
+      const int64_t n = samples.rows();
+      const Grid g = density_grid(cols[c], cols[r], ranges[c], ranges[r], cells[c], cells[r],
+                                  smoothing_cells(n, scale[c], ranges[c], cells[c]),
+                                  smoothing_cells(n, scale[r], ranges[r], cells[r]));
       fig.clip(box);
       draw_density(fig, ax, g, c_samples);
       draw_contours(fig, ax, g, c_samples.mix(Color::rgb(0x08306b), 0.45f), 0.9);
       if (reference) {
-        const int ref_cells = reference->rows() >= 4000 ? 80 : 50;
-        const Grid gr =
-            density_grid(ref_cols[c], ref_cols[r], ranges[c], ranges[r], ref_cells, ref_cells,
-                         smoothing_cells(ref_cols[c], ranges[c], ref_cells),
-                         smoothing_cells(ref_cols[r], ranges[r], ref_cells));
+        const int64_t m = reference->rows();
+        const Grid gr = density_grid(ref_cols[c], ref_cols[r], ranges[c], ranges[r], cells[c], cells[r],
+                                     smoothing_cells(m, ref_scale[c], ranges[c], cells[c]),
+                                     smoothing_cells(m, ref_scale[r], ranges[r], cells[r]));
         draw_contours(fig, ax, gr, c_ref, 1.2);
       }
       if (!opt.truth.empty() && std::isfinite(opt.truth[c]) && std::isfinite(opt.truth[r])) {

@@ -136,6 +136,23 @@ TEST(CliProgress, UnknownTotalAndHeldBackLastLine) {
   EXPECT_NE(slow.find("4.0 s/epoch"), std::string::npos) << slow;
 }
 
+TEST(CliProgress, RateFollowsChangesOfPace) {
+  // 10 epochs of 1 s, then 200 of 0.1 s. The moving average (10 s time constant) has moved
+  // 1 - e^-2 of the way from 1 to 10 epoch/s by the end: 8.8 epoch/s, where the overall average
+  // would say 210 / 30 s = 7.0; the ETA of the remaining 90 epochs follows the recent rate.
+  auto reports = epochs(10, 1.0, 300);
+  for (int e = 11; e <= 210; ++e) {
+    sbi::TrainProgress p = reports.back();
+    p.done = e, p.elapsed_s = 10.0 + 0.1 * (e - 10);
+    reports.push_back(p);
+  }
+  const auto lines = test::split_lines(captured({.terminal = false, .interval_s = 1000.0}, reports));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[1].find("epoch 210/300"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find("8.8 epoch/s"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find("ETA 0:10"), std::string::npos) << lines[1];
+}
+
 TEST(CliProgress, TerminalRedrawsInPlace) {
   const std::string out = captured({.terminal = true, .redraw_s = 0.1, .bar_width = 10}, epochs(4, 1.0, 4));
   EXPECT_EQ(test::count_lines(out), 1u);  // one line, ended by finish()

@@ -65,6 +65,23 @@ TEST(PlotDensity, HistogramIsADensity) {
   EXPECT_TRUE(std::isnan(quantile({NAN}, 0.5)));
 }
 
+TEST(PlotDensity, LocalScaleIgnoresTheGapBetweenModes) {
+  std::mt19937_64 g(11);
+  std::normal_distribution<double> n(0, 1);
+  std::vector<double> gauss(10000), modes(10000), ties(100, 3.0);
+  for (double& x : gauss) x = 2.0 * n(g);
+  for (size_t i = 0; i < modes.size(); ++i) modes[i] = (i % 2 ? 10.0 : -10.0) + 0.1 * n(g);
+  // Gaussian: the spread is sigma up to a few percent (each 50-point spacing averages 1 / f over
+  // its window, which overstates the median of 1 / f by about 5% here); 7.5% allowed. A spread
+  // from the standard deviation would also pass this case but fails the two-mode one below.
+  EXPECT_NEAR(local_scale(gauss), 2.0, 0.15);
+  // Two equal modes of sd 0.1 ten apart: about twice one mode's sd, where the sd is 10.
+  EXPECT_NEAR(local_scale(modes), 0.2, 0.03);
+  // All values tied: the standard deviation (0), not a NaN.
+  EXPECT_EQ(local_scale(ties), 0.0);
+  EXPECT_EQ(local_scale({1.0, 2.0}), 0.0);
+}
+
 TEST(PlotDensity, MassLevelsAndContoursOfAGaussian) {
   // A standard 2-D Gaussian evaluated on a grid: the 68% region is the disc of radius
   // sqrt(-2 ln 0.32) = 1.51, the 95% one radius 2.45.
