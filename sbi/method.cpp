@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "nn/checkpoint.h"
+#include "sbi/nle/nle.h"
 
 namespace amor::sbi {
 
@@ -30,6 +31,7 @@ struct BuiltinMethod {
 // adds its line here. A known name without a line gives NotImplementedError from find_method.
 const std::vector<BuiltinMethod>& builtin_methods() {
   static const std::vector<BuiltinMethod> table = {
+      {"nle", []() -> std::shared_ptr<const Method> { return std::make_shared<nle::NleMethod>(); }},
   };
   return table;
 }
@@ -98,7 +100,14 @@ void register_method(std::shared_ptr<const Method> method) {
 }
 
 PosteriorPtr load_posterior(const std::string& path, const std::string& expected_task) {
-  const nlohmann::json meta = nn::read_safetensors_metadata(path);  // IOError on a malformed file
+  nlohmann::json meta = nn::read_safetensors_metadata(path);  // IOError on a malformed file
+  // A posterior saved through nn::save_checkpoint (the NPE and NLE posteriors) keeps its
+  // description in the checkpoint's "config" entry; the module checkpoint format is the outer one.
+  if (meta.is_object() && meta.value("format", "") == nn::kCheckpointFormat) {
+    meta = nn::read_checkpoint_config(path);
+    AMOR_CHECK(meta.is_object(), IOError, "load_posterior: '", path,
+               "' is a module checkpoint without a posterior description (no \"format\": \"amor\" config)");
+  }
   const auto field = [&](const char* key) -> std::string {
     AMOR_CHECK(meta.contains(key) && meta[key].is_string(), IOError, "load_posterior: '", path,
                "' is not an amor posterior checkpoint (its metadata has no \"", key, "\" entry)");
