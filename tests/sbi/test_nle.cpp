@@ -270,13 +270,18 @@ double nle_mean_c2st(const std::string& task_name, uint64_t seed) {
   const double train_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("[ nle      ] %s: trained in %.1f s (%lld epochs)\n", task_name.c_str(), train_s,
               static_cast<long long>(report.epochs));
+  std::fflush(stdout);
   double total = 0;
   for (int k = 1; k <= 10; ++k) {
     const auto t1 = std::chrono::steady_clock::now();
     const Tensor s = posterior->sample(task->observation(k), 10000, seed + uint64_t(k));
     const double sample_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+    const auto t2 = std::chrono::steady_clock::now();
     const double c = c2st(task->reference_samples(k), s);
-    std::printf("[ nle      ] %s observation %d: C2ST %.3f (sampling %.1f s)\n", task_name.c_str(), k, c, sample_s);
+    const double c2st_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t2).count();
+    std::printf("[ nle      ] %s observation %d: C2ST %.3f (MCMC %.1f s, C2ST %.1f s)\n", task_name.c_str(), k, c,
+                sample_s, c2st_s);
+    std::fflush(stdout);
     total += c;
   }
   return total / 10;
