@@ -8,6 +8,8 @@
 #include "core/error.h"
 #include "nn/checkpoint.h"
 #include "sbi/nle/nle.h"
+#include "sbi/npe/npe.h"
+#include "sbi/simformer/simformer_method.h"
 
 namespace amor::sbi {
 
@@ -31,7 +33,9 @@ struct BuiltinMethod {
 // adds its line here. A known name without a line gives NotImplementedError from find_method.
 const std::vector<BuiltinMethod>& builtin_methods() {
   static const std::vector<BuiltinMethod> table = {
+      {"npe", []() -> std::shared_ptr<const Method> { return std::make_shared<npe::NpeMethod>(); }},
       {"nle", []() -> std::shared_ptr<const Method> { return std::make_shared<nle::NleMethod>(); }},
+      {"simformer", []() -> std::shared_ptr<const Method> { return std::make_shared<simformer::SimformerMethod>(); }},
   };
   return table;
 }
@@ -100,13 +104,13 @@ void register_method(std::shared_ptr<const Method> method) {
 }
 
 PosteriorPtr load_posterior(const std::string& path, const std::string& expected_task) {
+  // Posteriors are saved with nn::save_checkpoint, whose `config` entry (a JSON document) holds
+  // {"format": "amor", "method", "task", ...}; a file written with the keys directly in
+  // __metadata__ is read too.
   nlohmann::json meta = nn::read_safetensors_metadata(path);  // IOError on a malformed file
-  // A posterior saved through nn::save_checkpoint (the NPE and NLE posteriors) keeps its
-  // description in the checkpoint's "config" entry; the module checkpoint format is the outer one.
-  if (meta.is_object() && meta.value("format", "") == nn::kCheckpointFormat) {
-    meta = nn::read_checkpoint_config(path);
-    AMOR_CHECK(meta.is_object(), IOError, "load_posterior: '", path,
-               "' is a module checkpoint without a posterior description (no \"format\": \"amor\" config)");
+  if (meta.contains("config") && meta["config"].is_string()) {
+    const nlohmann::json config = nn::read_checkpoint_config(path);
+    if (config.is_object() && config.contains("method")) meta = config;
   }
   const auto field = [&](const char* key) -> std::string {
     AMOR_CHECK(meta.contains(key) && meta[key].is_string(), IOError, "load_posterior: '", path,

@@ -82,6 +82,10 @@ const std::vector<BuiltinTask>& builtin_tasks() {
       {"slcp", tasks::make_slcp},
       {"slcp_distractors", tasks::make_slcp_distractors},
       {"two_moons", tasks::make_two_moons},
+      {"sir", tasks::make_sir},
+      {"lotka_volterra", tasks::make_lotka_volterra},
+      {"tree", tasks::make_tree},
+      {"hmm", tasks::make_hmm},
   };
   return table;
 }
