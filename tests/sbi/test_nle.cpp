@@ -180,7 +180,12 @@ TEST_F(NleLinearGaussian, IidTrials) {
       by_trial += posterior_->log_likelihood(th.narrow(0, i, 1), x_o.narrow(0, t, 1)).item<double>();
     EXPECT_NEAR(total.data<double>()[i], by_trial, 1e-4);
   }
+  // 25 chains × 4 trials keeps each batched call at 100 flow rows, as in the other tests.
+  McmcOptions mcmc = fast_mcmc();
+  mcmc.num_chains = 25;
+  posterior_->set_mcmc(mcmc);
   const Tensor s = posterior_->sample(x_o, 1000, 5);
+  posterior_->set_mcmc(fast_mcmc());
   const ColumnMoments m = column_moments(s);
   for (int64_t j = 0; j < kDim; ++j) {
     double mean = 0;
