@@ -233,8 +233,10 @@ double ks_one_sample_sf(double d, int64_t n) {
   // tail (n·d² > 7.24, p < ~1e-6) Marsaglia–Tsang–Wang's large-deviation formula, elsewhere
   // Stephens' (1970) corrected argument to the Kolmogorov limit (~1e-3 relative there).
   const double m = 2.0 * std::floor(double(n) * d) + 1.0;
-  if (m * m * m * std::ceil(std::log2(double(n) + 1.0)) > 2e8) {
-    const double s = d * d * double(n);
+  const double s = d * d * double(n);
+  // Beyond n·d² = 18 the p-value is < 5e-16, below what 1 - P(D < d) can resolve in double:
+  // the closed form is the better answer there, and saves the recursion.
+  if (s > 18.0 || m * m * m * std::ceil(std::log2(double(n) + 1.0)) > 2e8) {
     if (s > 7.24)
       return std::min(1.0, 2.0 * std::exp(-(2.000071 + 0.331 / std::sqrt(double(n)) +
                                             1.409 / double(n)) * s));

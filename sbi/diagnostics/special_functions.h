@@ -25,9 +25,9 @@ int64_t binom_ppf(double q, int64_t n, double p);
 
 // Kolmogorov–Smirnov, one sample of size n against a continuous CDF: P(D_n >= d) (scipy
 // kstwo.sf). Exact (Marsaglia, Tsang & Wang 2003, matrix power) while that costs < ~2e8 flops
-// (n·d up to ~200); beyond, their large-deviation formula in the far tail (n·d² > 7.24,
-// p < ~1e-6, ~10% relative) and Stephens' corrected Kolmogorov limit elsewhere (~1e-3
-// relative). scipy itself switches to the Pelz–Good approximation for n > 140, so the two
+// (n·d up to ~200) and p > ~5e-16 (n·d² <= 18); otherwise their large-deviation formula in the
+// far tail (n·d² > 7.24, p < ~1e-6, ~10% relative) and Stephens' corrected Kolmogorov limit
+// elsewhere (~1e-3 relative). scipy itself switches to the Pelz–Good approximation for n > 140, so the two
 // agree to ~1e-7 relative there.
 double ks_one_sample_sf(double d, int64_t n);
 // Two-sample KS, P(D >= d) for sample sizes n1, n2, as scipy's ks_2samp (method "auto"):
