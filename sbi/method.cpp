@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "nn/checkpoint.h"
+#include "sbi/nle/nle.h"
 #include "sbi/npe/npe.h"
 #include "sbi/simformer/simformer_method.h"
 
@@ -33,6 +34,7 @@ struct BuiltinMethod {
 const std::vector<BuiltinMethod>& builtin_methods() {
   static const std::vector<BuiltinMethod> table = {
       {"npe", []() -> std::shared_ptr<const Method> { return std::make_shared<npe::NpeMethod>(); }},
+      {"nle", []() -> std::shared_ptr<const Method> { return std::make_shared<nle::NleMethod>(); }},
       {"simformer", []() -> std::shared_ptr<const Method> { return std::make_shared<simformer::SimformerMethod>(); }},
   };
   return table;

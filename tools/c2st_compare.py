@@ -102,7 +102,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="2000 samples per set instead of 10000")
     ap.add_argument("--markdown", action="store_true", help="print a markdown table")
     ap.add_argument("--threads", type=int, default=0, help="amor_c2st --threads (0: all)")
-    ap.add_argument("--only", default="", help="run only pairs whose name contains this")
+    ap.add_argument("--only", default="",
+                    help="comma-separated substrings: run only pairs whose name contains one")
     ap.add_argument("--sklearn-cache", default="",
                     help="JSON file of sklearn results by pair (read if present, then updated): "
                          "sklearn is the slow side, and its inputs are fixed by the seeds")
@@ -117,7 +118,7 @@ def main():
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, X, Y in cases(args.sbibm, args.quick):
-            if args.only and args.only not in name:
+            if args.only and not any(part in name for part in args.only.split(",")):
                 continue
             px, py = os.path.join(tmp, "x.csv"), os.path.join(tmp, "y.csv")
             write_csv(px, X)
