@@ -43,7 +43,7 @@ Tensor Distribution::sample(int64_t n, uint64_t seed, uint64_t first_index) cons
   const int64_t d = dim();
   Tensor out = Tensor::empty({n, d}, DType::F64);
   double* p = out.data<double>();
-  detail::parallel_rows(n, 0, n * d >= kParallelThreshold, [&](int64_t i) {
+  parallel_rows(n, 0, n * d >= kParallelThreshold, [&](int64_t i) {
     Rng rng(seed, kPriorStream, first_index + uint64_t(i));
     sample_one(rng, p + i * d);
   });
@@ -63,7 +63,7 @@ Tensor Distribution::log_prob(const Tensor& theta) const {
   const double* px = x.data<double>();
   Tensor out = Tensor::empty({n}, DType::F64);
   double* po = out.data<double>();
-  detail::parallel_rows(n, 0, n * d >= kParallelThreshold,
+  parallel_rows(n, 0, n * d >= kParallelThreshold,
                         [&](int64_t i) { po[i] = log_prob_one(px + i * d); });
   return out;
 }

@@ -77,12 +77,14 @@ class Method {
   virtual PosteriorPtr load(const std::string& path) const = 0;
 };
 
-// "npe", "nle", "simformer": the names the command line accepts.
+// "npe", "nle", "simformer" (the names the command line accepts), then any user-registered ones.
 std::vector<std::string> method_names();
 // ValueError for an unknown name; NotImplementedError ("method 'nle' is not available yet")
 // for a known method whose implementation has not landed.
 const Method& find_method(const std::string& name);
-// Methods register themselves from a table in sbi/method.cpp.
+// The built-in methods are listed in a table in sbi/method.cpp; research codes add their own
+// here (listed by method_names() after the three). ValueError for a null method, an empty name,
+// or a name already registered. Thread-safe.
 void register_method(std::shared_ptr<const Method> method);
 
 // Reads the checkpoint's metadata, checks format/method, and loads it. IOError on an unreadable

@@ -13,7 +13,7 @@
 
 #include <omp.h>
 
-namespace amor::sbi::detail {
+namespace amor::sbi {
 
 // Runs body(i) for i in [0, n). num_threads <= 0: the OpenMP default. `parallel` false (tiny
 // work) keeps everything on the calling thread.
@@ -39,4 +39,4 @@ void parallel_rows(int64_t n, int num_threads, bool parallel, F&& body) {
   if (first_error) std::rethrow_exception(first_error);
 }
 
-}  // namespace amor::sbi::detail
+}  // namespace amor::sbi

@@ -47,7 +47,7 @@ Tensor simulate_rows(const Simulator& sim, const Tensor& theta64, uint64_t seed,
   const double* pt = theta64.data<double>();
   double* px = x.data<double>();
   ran.assign(size_t(n), 0);
-  detail::parallel_rows(n, options.num_threads, true, [&](int64_t i) {
+  parallel_rows(n, options.num_threads, true, [&](int64_t i) {
     if (options.cancel && options.cancel->load(std::memory_order_relaxed)) return;
     Rng rng(seed, kSimulatorStream, options.first_index + uint64_t(i));
     sim.simulate_one(pt + i * dt, px + i * dx, rng);

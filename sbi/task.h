@@ -44,13 +44,16 @@ class Task {
   // attention masks from it. Default: every x depends on every θ, no other edges.
   virtual Tensor dag() const;  // [T, T] bool
 
-  // sbibm reference data (0 observations when the task has none). k is 1-based.
+  // sbibm reference data (0 observations when the task has none). k is 1-based. The defaults
+  // throw ValueError("task '<name>' has no reference data ..."); sbi/tasks/sbibm_task.h reads
+  // them from the data directory.
   virtual int num_observations() const { return 0; }
   virtual Tensor observation(int k) const;        // [1, x_dim] float64
   virtual Tensor true_parameters(int k) const;    // [1, theta_dim] float64
   virtual Tensor reference_samples(int k) const;  // [n_ref, theta_dim] float64 (10 000 for sbibm)
   // Analytic posterior samples when the task has one (gaussian_linear): [n, theta_dim].
   virtual bool has_analytic_posterior() const { return false; }
+  // Default: NotImplementedError.
   virtual Tensor analytic_posterior_samples(const Tensor& x_o, int64_t n, uint64_t seed) const;
 };
 
@@ -64,6 +67,8 @@ TaskPtr make_task(const std::string& name, const TaskOptions& options = {});
 // The built-in tasks are listed in one table in sbi/task.cpp (each task's .cpp exports a
 // `TaskPtr make_<name>(const TaskOptions&)` declared in sbi/tasks/builtin.h); static
 // registrars would be dropped by the linker from a static library. User tasks register here.
+// ValueError for an empty name or factory, or a built-in task's name; registering a user task's
+// name again replaces its factory. Thread-safe.
 using TaskFactory = std::function<TaskPtr(const TaskOptions&)>;
 void register_task(const std::string& name, TaskFactory factory);
 
