@@ -9,6 +9,7 @@
 #pragma once
 
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "core/tensor.h"
@@ -149,5 +150,16 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor
 // padding. Built from slices, one concat (an im2col) and one GEMM, so autodiff gives its gradient.
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), int64_t stride = 1,
               int64_t pad_left = 0, int64_t pad_right = 0, int64_t dilation = 1);
+
+// ---- normalizing flows (core/ops/affine_coupling.cpp) ------------------------------------------
+// The elementwise part of an affine coupling layer, one fused kernel forward and backward
+// (kernels/cpu/affine_coupling). x, raw_scale, shift: [n, k], same dtype; each may be any 2-D
+// view with a unit column stride (e.g. column slices of one conditioner output) -- others are
+// copied. With BayesFlow's soft-clamped scale σ = softplus(asinh(raw_scale) + log(e − 1)):
+//   forward:  y = x·σ + shift,      logabsdet = Σ_j log σ        -> {y [n, k], logabsdet [n]}
+//   inverse:  y = (x − shift)/σ,    logabsdet = −Σ_j log σ
+// Differentiable in all three inputs.
+std::pair<Tensor, Tensor> affine_coupling(const Tensor& x, const Tensor& raw_scale,
+                                          const Tensor& shift, bool inverse = false);
 
 }  // namespace amor

@@ -86,6 +86,9 @@ ConditionalFlow::ConditionalFlow(int64_t features, int64_t context_features, Tra
 }
 
 DType ConditionalFlow::dtype() const {
+  // The standardisation buffers follow Module::to like everything else: the cheap answer.
+  if (theta_mean.defined()) return theta_mean.dtype();
+  if (context_mean.defined()) return context_mean.dtype();
   for (const auto& [name, t] : state())
     if (is_floating(t.dtype())) return t.dtype();
   return options_.dtype;

@@ -80,3 +80,82 @@ FlowOptions FlowOptions::from_json(const nlohmann::json& j) {
 }
 
 }  // namespace amor::sbi::flows
+
+// ---- config_json.h ------------------------------------------------------------------------------
+
+#include "nn/activation.h"
+#include "sbi/flows/config_json.h"
+
+namespace amor::sbi::flows {
+
+std::vector<std::string> with_flow_keys(std::vector<std::string> keys) {
+  for (const char* k : {"standardize_theta", "standardize_context", "support", "dtype"}) keys.emplace_back(k);
+  return keys;
+}
+
+void check_json_type(const nlohmann::json& j, const char* type, const char* what) {
+  if (!j.contains("type")) return;
+  AMOR_CHECK(j["type"] == type, ValueError, what, ": 'type' must be \"", type, "\", got ", j["type"].dump());
+}
+
+void read_int(const nlohmann::json& j, const char* key, int64_t min_value, int64_t* out, const char* what) {
+  if (!j.contains(key)) return;
+  const auto& v = j[key];
+  AMOR_CHECK(v.is_number_integer() && v.get<int64_t>() >= min_value, ValueError, what, ": '", key,
+             "' must be an integer >= ", min_value, ", got ", v.dump());
+  *out = v.get<int64_t>();
+}
+
+void read_seed(const nlohmann::json& j, uint64_t* out, const char* what) {
+  if (!j.contains("seed")) return;
+  const auto& v = j["seed"];
+  AMOR_CHECK(v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0), ValueError, what,
+             ": 'seed' must be a non-negative integer, got ", v.dump());
+  *out = v.get<uint64_t>();
+}
+
+void read_bool(const nlohmann::json& j, const char* key, bool* out, const char* what) {
+  if (!j.contains(key)) return;
+  AMOR_CHECK(j[key].is_boolean(), ValueError, what, ": '", key, "' must be true/false, got ", j[key].dump());
+  *out = j[key].get<bool>();
+}
+
+void read_activation(const nlohmann::json& j, std::string* out, const char* what) {
+  if (!j.contains("activation")) return;
+  AMOR_CHECK(j["activation"].is_string(), ValueError, what, ": 'activation' must be a string, got ",
+             j["activation"].dump());
+  const std::string name = j["activation"].get<std::string>();
+  (void)nn::activation_from_name(name);  // ValueError for unknown names
+  *out = name;
+}
+
+void read_choice(const nlohmann::json& j, const char* key, const std::vector<std::string>& choices,
+                 std::string* out, const char* what) {
+  if (!j.contains(key)) return;
+  const auto& v = j[key];
+  std::string list;
+  for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
+  AMOR_CHECK(v.is_string(), ValueError, what, ": '", key, "' must be one of ", list, ", got ", v.dump());
+  for (const auto& c : choices)
+    if (v == c) {
+      *out = c;
+      return;
+    }
+  AMOR_CHECK(false, ValueError, what, ": '", key, "' must be one of ", list, ", got ", v.dump());
+}
+
+void read_int_list(const nlohmann::json& j, const char* key, int64_t min_value, std::vector<int64_t>* out,
+                   const char* what) {
+  if (!j.contains(key)) return;
+  const auto& v = j[key];
+  AMOR_CHECK(v.is_array() && !v.empty(), ValueError, what, ": '", key, "' must be a non-empty list, got ", v.dump());
+  std::vector<int64_t> r;
+  for (const auto& e : v) {
+    AMOR_CHECK(e.is_number_integer() && e.get<int64_t>() >= min_value, ValueError, what, ": '", key,
+               "' entries must be integers >= ", min_value, ", got ", v.dump());
+    r.push_back(e.get<int64_t>());
+  }
+  *out = r;
+}
+
+}  // namespace amor::sbi::flows

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -14,6 +15,8 @@
 #include "sbi/flows/transform.h"
 
 namespace amor::sbi::flows::testing {
+
+inline double kInfinity() { return std::numeric_limits<double>::infinity(); }
 
 // Adds N(0, std²) noise to every parameter of m (in place, outside autodiff), so that
 // zero-initialised layers are checked away from their special starting point.
