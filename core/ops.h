@@ -162,4 +162,27 @@ Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor
 std::pair<Tensor, Tensor> affine_coupling(const Tensor& x, const Tensor& raw_scale,
                                           const Tensor& shift, bool inverse = false);
 
+// ---- rational-quadratic spline (core/ops/rq_spline.cpp) ----------------------------------------
+// The monotone rational-quadratic spline of Neural Spline Flows with linear tails, as nflows'
+// unconstrained_rational_quadratic_spline(tails="linear"); kernels/cpu/rq_spline.h has the math.
+struct RQSplineOptions {
+  int64_t num_bins = 10;   // K
+  double tail_bound = 3.0;  // B: the spline maps [-B, B] onto itself, identity outside
+  double min_bin_width = 1e-3;
+  double min_bin_height = 1e-3;
+  double min_derivative = 1e-3;
+  bool inverse = false;  // evaluate the inverse spline instead
+};
+struct RQSplineOutputs {
+  Tensor outputs;    // shaped like the inputs
+  Tensor logabsdet;  // per element, shaped like the inputs: log|d output_i / d input_i|
+};
+// inputs: [...]; params: [..., 3K-1] unnormalised (K widths, K heights, K-1 interior
+// derivatives), each element's spline in its own row. The log-determinant is returned per element
+// (the Jacobian is diagonal) so callers sum over whichever features they transform. Fused kernel
+// forward and backward; differentiable with respect to inputs and params. Both contiguous copies
+// are saved for the backward.
+RQSplineOutputs rational_quadratic_spline(const Tensor& inputs, const Tensor& params,
+                                          const RQSplineOptions& options = {});
+
 }  // namespace amor
