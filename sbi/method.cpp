@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "nn/checkpoint.h"
+#include "sbi/simformer/simformer_method.h"
 
 namespace amor::sbi {
 
@@ -30,6 +31,7 @@ struct BuiltinMethod {
 // adds its line here. A known name without a line gives NotImplementedError from find_method.
 const std::vector<BuiltinMethod>& builtin_methods() {
   static const std::vector<BuiltinMethod> table = {
+      {"simformer", []() -> std::shared_ptr<const Method> { return std::make_shared<simformer::SimformerMethod>(); }},
   };
   return table;
 }
@@ -98,7 +100,14 @@ void register_method(std::shared_ptr<const Method> method) {
 }
 
 PosteriorPtr load_posterior(const std::string& path, const std::string& expected_task) {
-  const nlohmann::json meta = nn::read_safetensors_metadata(path);  // IOError on a malformed file
+  // Posteriors are saved with nn::save_checkpoint, whose `config` entry (a JSON document) holds
+  // {"format": "amor", "method", "task", ...}; a file written with the keys directly in
+  // __metadata__ is read too.
+  nlohmann::json meta = nn::read_safetensors_metadata(path);  // IOError on a malformed file
+  if (meta.contains("config") && meta["config"].is_string()) {
+    const nlohmann::json config = nn::read_checkpoint_config(path);
+    if (config.is_object() && config.contains("method")) meta = config;
+  }
   const auto field = [&](const char* key) -> std::string {
     AMOR_CHECK(meta.contains(key) && meta[key].is_string(), IOError, "load_posterior: '", path,
                "' is not an amor posterior checkpoint (its metadata has no \"", key, "\" entry)");

@@ -143,8 +143,8 @@ int64_t Rng::randint(int64_t lo, int64_t hi) {
 }
 
 // Binomial(n, p), exact (no normal approximation) for every n.
-//   n < 0, p NaN or outside [0, 1]  -> -1 (the documented "invalid" value; no exception, since
-//                                       simulators call this in hot loops)
+//   n < 0 or > 2^62, p NaN or outside [0, 1] -> -1 (the documented "invalid" value; no
+//                                               exception: simulators call this in hot loops)
 //   n = 0 or p = 0 -> 0;  p = 1 -> n
 //   p > 1/2: n - Binomial(n, 1 - p), so the samplers below only see p <= 1/2.
 //   n·p < 10: inversion (sequential search from 0 with the pmf recurrence), restarted when it
@@ -152,7 +152,8 @@ int64_t Rng::randint(int64_t lo, int64_t hi) {
 //   else:     BTRS, transformed rejection with squeeze (Hörmann 1993, "The generation of binomial
 //             random variates", J. Stat. Comput. Simul. 46).
 int64_t Rng::binomial(int64_t n, double p) {
-  if (n < 0 || !(p >= 0.0 && p <= 1.0)) return -1;
+  // n above 2^62: counts near 2^63 do not survive the round trip through double.
+  if (n < 0 || n > (int64_t(1) << 62) || !(p >= 0.0 && p <= 1.0)) return -1;
   if (n == 0 || p == 0.0) return 0;
   if (p == 1.0) return n;
   if (p > 0.5) return n - binomial(n, 1.0 - p);

@@ -40,8 +40,8 @@ class Rng {
   double student_t(double df);                 // df <= 0 / NaN -> NaN; df = inf -> N(0, 1)
   bool bernoulli(double p);                    // p <= 0 or NaN -> false; p >= 1 -> true
   int64_t randint(int64_t lo, int64_t hi);     // uniform in [lo, hi), unbiased; hi <= lo -> lo
-  // Exact for every n (inversion for n·p < 10, BTRS otherwise). n < 0, p NaN or outside [0, 1]
-  // -> -1.
+  // Exact for every n (inversion for n·p < 10, BTRS otherwise). n < 0 or n > 2^62, p NaN or
+  // outside [0, 1] -> -1.
   int64_t binomial(int64_t n, double p);
   int64_t poisson(double rate);                // rate < 0, NaN, inf or > 4.6e18 -> -1
   // Index i with probability probs[i] / sum(probs); probs need not be normalised. k <= 0, a

@@ -74,6 +74,14 @@ struct BuiltinTask {
 // task's author adds its line here.
 const std::vector<BuiltinTask>& builtin_tasks() {
   static const std::vector<BuiltinTask> table = {
+      {"bernoulli_glm", tasks::make_bernoulli_glm},
+      {"bernoulli_glm_raw", tasks::make_bernoulli_glm_raw},
+      {"gaussian_linear", tasks::make_gaussian_linear},
+      {"gaussian_linear_uniform", tasks::make_gaussian_linear_uniform},
+      {"gaussian_mixture", tasks::make_gaussian_mixture},
+      {"slcp", tasks::make_slcp},
+      {"slcp_distractors", tasks::make_slcp_distractors},
+      {"two_moons", tasks::make_two_moons},
       {"sir", tasks::make_sir},
       {"lotka_volterra", tasks::make_lotka_volterra},
       {"tree", tasks::make_tree},

@@ -226,6 +226,7 @@ TEST(Rng, BinomialEdgeCasesAndInvalid) {
   EXPECT_EQ(r.binomial(10, kNaN), -1);
   EXPECT_EQ(r.binomial(10, -0.1), -1);
   EXPECT_EQ(r.binomial(10, 1.1), -1);
+  EXPECT_EQ(r.binomial(std::numeric_limits<int64_t>::max(), 0.5), -1);
   for (int i = 0; i < 1000; ++i) {
     const int64_t k = r.binomial(40, 0.999);
     ASSERT_TRUE(k >= 0 && k <= 40);

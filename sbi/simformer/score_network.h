@@ -1,0 +1,75 @@
+// The Simformer's score network: a masked transformer with one token per scalar of (θ, x).
+//
+// Token i of sample b (../shared/reference/simformer.md §1-2):
+//   [ id_embedding[node_id[i]] (id_dim) ‖ value x_t[b, i] repeated value_dim times ‖
+//     condition_token (condition_dim) if token i is observed, else zeros ]
+// so d_model = id_dim + value_dim + condition_dim (default 20 + 20 + 10 = 50). The identifier
+// embedding is a fixed random orthogonal matrix × 0.5 as in the reference (a buffer), or a
+// learned parameter (`learn_id_embedding`). The transformer is pre-LN with the Gaussian-Fourier
+// embedding of t added inside every MLP block; a Linear(d, 1) head gives one output per token,
+// divided by max(std(t), output_scale_min) so the network effectively predicts −ε.
+#pragma once
+
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "core/random.h"
+#include "nn/linear.h"
+#include "nn/module.h"
+#include "nn/time_embedding.h"
+#include "nn/transformer.h"
+
+namespace amor::sbi::simformer {
+
+struct ScoreNetworkOptions {
+  int64_t num_nodes = 0;       // distinct node identifiers (T for sbibm tasks)
+  int64_t id_dim = 20;
+  int64_t value_dim = 20;
+  int64_t condition_dim = 10;
+  bool learn_id_embedding = false;
+  double condition_init_std = 0.1;
+  int64_t layers = 6;
+  int64_t heads = 4;
+  int64_t head_dim = 10;
+  int64_t mlp_ratio = 3;
+  int64_t time_embedding_dim = 128;
+  double output_scale_min = 1e-3;
+  uint64_t seed = 0;
+
+  int64_t d_model() const { return id_dim + value_dim + condition_dim; }
+  void validate() const;  // ValueError naming the field
+  nlohmann::json to_json() const;
+  // Starts from `defaults` and overrides the keys present; ValueError on unknown keys.
+  static ScoreNetworkOptions from_json(const nlohmann::json& j, ScoreNetworkOptions defaults);
+  static ScoreNetworkOptions from_json(const nlohmann::json& j) { return from_json(j, ScoreNetworkOptions{}); }
+};
+
+class ScoreNetwork : public nn::Module {
+ public:
+  explicit ScoreNetwork(const ScoreNetworkOptions& options);
+  std::string type_name() const override { return "SimformerScoreNetwork"; }
+
+  // x_t:      [B, T] float32 noisy values (observed entries hold their clean values)
+  // observed: [B, T] bool condition mask
+  // t:        [B] float32 diffusion times
+  // std_t:    [B] float32 perturbation std at t (divides the output)
+  // node_ids: [T] int64 identifiers (undefined: 0..T-1)
+  // mask:     attention mask, undefined, [T, T] or [B, T, T] bool
+  // returns the score estimate [B, T].
+  Tensor forward(const Tensor& x_t, const Tensor& observed, const Tensor& t, const Tensor& std_t,
+                 const Tensor& node_ids = Tensor(), const Tensor& mask = Tensor()) const;
+
+  const ScoreNetworkOptions& options() const { return o_; }
+
+  Tensor id_embedding;     // [num_nodes, id_dim]
+  Tensor condition_token;  // [condition_dim]
+
+ private:
+  ScoreNetworkOptions o_;
+  std::shared_ptr<nn::GaussianFourierEmbedding> time_embedding_;
+  std::shared_ptr<nn::TransformerEncoder> transformer_;
+  std::shared_ptr<nn::Linear> head_;
+};
+
+}  // namespace amor::sbi::simformer

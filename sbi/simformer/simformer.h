@@ -1,0 +1,148 @@
+// The Simformer (Gloeckler et al. 2024): one score-based diffusion model over the joint (θ, x)
+// whose masked transformer samples any conditional — the posterior, the likelihood, or any
+// split of the variables into observed and latent.
+//
+// Pieces, each in its own file:
+//   score_network.h    tokens and transformer (the network s(x_t, t | condition mask))
+//   sde.h              the VE / VP forward processes
+//   condition_masks.h  which tokens are observed in a training sample
+//   graph_masks.h      attention masks from the task's DAG
+//   sampler.h          reverse SDE (Euler–Maruyama) and probability-flow ODE (Heun) sampling
+// This file ties them together: configuration, standardisation, training.
+//
+// Values are standardised per token with the training data's mean and std (stored in the
+// model) unless `z_score` is off; the SDE then acts on standardised values, so σ_max = 15
+// covers every task's scale.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/tensor.h"
+#include "nn/module.h"
+#include "sbi/simformer/condition_masks.h"
+#include "sbi/simformer/graph_masks.h"
+#include "sbi/simformer/score_network.h"
+#include "sbi/simformer/sde.h"
+
+namespace amor::sbi::simformer {
+
+struct TrainingOptions {
+  int64_t batch_size = 1000;        // drawn with replacement every step (no epochs)
+  int64_t steps = 0;                // 0: clip(steps_per_simulation · N, min_steps, max_steps)
+  double steps_per_simulation = 3.0;
+  int64_t min_steps = 5000, max_steps = 100000;
+  double learning_rate = 1e-3;      // constant for the first half ...
+  double final_learning_rate = 1e-6;  // ... then linear decay to this
+  double agc_clip = 10.0;           // adaptive gradient clipping (0: off)
+  double validation_fraction = 0.05;
+  int64_t validation_checks = 50;   // validation every steps / validation_checks steps
+  int64_t validation_repeats = 5;   // Monte-Carlo repeats of the validation loss
+  double divergence_ratio = 1.1;    // stop when val / EMA(train) exceeds this ...
+  int64_t patience = 5;             // ... for more than this many consecutive checks
+  bool z_score = true;
+
+  void validate() const;
+  nlohmann::json to_json() const;
+  static TrainingOptions from_json(const nlohmann::json& j, TrainingOptions defaults);
+  static TrainingOptions from_json(const nlohmann::json& j) { return from_json(j, TrainingOptions{}); }
+};
+
+struct SamplingOptions {
+  std::string method = "euler_maruyama";  // or "heun_ode" (probability-flow ODE)
+  int64_t steps = 500;
+  int64_t chunk = 2000;  // samples per network call
+
+  void validate() const;
+  nlohmann::json to_json() const;
+  static SamplingOptions from_json(const nlohmann::json& j, SamplingOptions defaults);
+  static SamplingOptions from_json(const nlohmann::json& j) { return from_json(j, SamplingOptions{}); }
+};
+
+struct SimformerConfig {
+  ScoreNetworkOptions network;
+  Sde sde;
+  AttentionMaskKind attention = AttentionMaskKind::Undirected;
+  ConditionMaskDistribution condition_masks;
+  TrainingOptions training;
+  SamplingOptions sampling;
+
+  nlohmann::json to_json() const;
+  // Keys: network, sde, attention ("dense"|"undirected"|"directed"), condition_masks, training,
+  // sampling; each partial, over the defaults. ValueError on unknown keys.
+  static SimformerConfig from_json(const nlohmann::json& j);
+};
+
+struct TrainingProgress {
+  int64_t step = 0, total_steps = 0;
+  double train_loss = 0, val_loss = 0, best_val_loss = 0, elapsed_s = 0;
+};
+
+struct TrainingSummary {
+  int64_t steps = 0, total_steps = 0;
+  double best_val_loss = 0, final_train_loss = 0, seconds = 0;
+  bool stopped_early = false, interrupted = false;
+};
+
+// Per-token standardisation: z = (v − mean) / std, saved with the model.
+class Standardizer : public nn::Module {
+ public:
+  explicit Standardizer(int64_t tokens);
+  std::string type_name() const override { return "Standardizer"; }
+  Tensor mean, std;  // [T] float32
+};
+
+class SimformerModel {
+ public:
+  // dag: [T, T] bool over (θ, x), θ first (Task::dag()).
+  SimformerModel(SimformerConfig config, int64_t theta_dim, int64_t x_dim, const Tensor& dag);
+
+  // joint: [N, T] float64 or float32 rows (θ, x), all finite. Trains in place.
+  TrainingSummary train(const Tensor& joint, uint64_t seed,
+                        const std::function<void(const TrainingProgress&)>& on_progress = {},
+                        const std::atomic<bool>* stop = nullptr);
+
+  // Samples the latent entries given the observed ones. values: [T] (observed entries are read,
+  // others ignored), observed: [T] bool. Returns [n, T] float64 in the data's units with the
+  // observed entries copied.
+  Tensor sample(const Tensor& values, const Tensor& observed, int64_t n, uint64_t seed) const;
+  Tensor sample(const Tensor& values, const Tensor& observed, int64_t n, uint64_t seed,
+                const SamplingOptions& options) const;
+  // θ | x_o: x_o [x_dim] or [1, x_dim] -> [n, theta_dim].
+  Tensor sample_posterior(const Tensor& x_o, int64_t n, uint64_t seed) const;
+
+  // The score in standardised units: x_t [B, T], observed [B, T], t [B] (float32).
+  Tensor score(const Tensor& x_t, const Tensor& observed, const Tensor& t) const;
+
+  const SimformerConfig& config() const { return config_; }
+  int64_t theta_dim() const { return theta_dim_; }
+  int64_t x_dim() const { return x_dim_; }
+  int64_t num_tokens() const { return theta_dim_ + x_dim_; }
+  ScoreNetwork& network() { return *net_; }
+  const ScoreNetwork& network() const { return *net_; }
+  const BoolMatrix& dag() const { return dag_; }
+  // Per-token standardisation (buffers of the network's state dict, saved with the model).
+  const Tensor& data_mean() const { return norm_->mean; }
+  const Tensor& data_std() const { return norm_->std; }
+
+  // Denoising score-matching loss of a batch in standardised units (exposed for tests).
+  Tensor loss(const Tensor& x0, const Tensor& observed, const Tensor& t, const Tensor& eps) const;
+
+  void save(const std::string& path, const nlohmann::json& extra_metadata) const;
+  // Rebuilds a model from a checkpoint written by save(); returns the extra metadata too.
+  static std::unique_ptr<SimformerModel> load(const std::string& path, nlohmann::json* extra_metadata);
+
+ private:
+  SimformerConfig config_;
+  int64_t theta_dim_, x_dim_;
+  BoolMatrix dag_;
+  std::shared_ptr<ScoreNetwork> net_;
+  std::shared_ptr<Standardizer> norm_;
+};
+
+}  // namespace amor::sbi::simformer

@@ -1,0 +1,45 @@
+// The Simformer behind sbi::Method, so `amor train --method simformer` and research codes use it
+// like NPE and NLE. The Posterior samples θ | x_o (the posterior mask); the underlying
+// SimformerModel (model()) samples any other conditional.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "sbi/method.h"
+#include "sbi/simformer/simformer.h"
+
+namespace amor::sbi::simformer {
+
+class SimformerPosterior : public Posterior {
+ public:
+  SimformerPosterior(std::unique_ptr<SimformerModel> model, std::string task_name, Support support);
+  std::string method() const override { return "simformer"; }
+  std::string task_name() const override { return task_; }
+  int64_t theta_dim() const override { return model_->theta_dim(); }
+  int64_t x_dim() const override { return model_->x_dim(); }
+  // θ | x_o; samples outside the prior's support are rejected and redrawn (ValueError when fewer
+  // than 1 in 1000 land inside, which means the model is broken or x_o is far off).
+  Tensor sample(const Tensor& x_o, int64_t n, uint64_t seed) override;
+  void save(const std::string& path) const override;
+
+  SimformerModel& model() { return *model_; }
+  const SimformerModel& model() const { return *model_; }
+
+ private:
+  std::unique_ptr<SimformerModel> model_;
+  std::string task_;
+  Support support_;
+};
+
+class SimformerMethod : public Method {
+ public:
+  std::string name() const override { return "simformer"; }
+  // options.config: a SimformerConfig JSON (network, sde, attention, condition_masks, training,
+  // sampling), each part optional.
+  PosteriorPtr train(const Task& task, const Dataset& data, const TrainOptions& options,
+                     TrainReport* report = nullptr) const override;
+  PosteriorPtr load(const std::string& path) const override;
+};
+
+}  // namespace amor::sbi::simformer
