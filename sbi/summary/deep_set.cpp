@@ -24,7 +24,8 @@ nlohmann::json DeepSetOptions::to_json() const {
           {"invariant_last_widths", invariant_last_widths},
           {"activation", activation},
           {"dropout", dropout},
-          {"layer_norm", layer_norm}};
+          {"layer_norm", layer_norm},
+          {"kernel_initializer", kernel_initializer}};
 }
 
 DeepSetOptions DeepSetOptions::from_json(const nlohmann::json& j) {
@@ -32,7 +33,7 @@ DeepSetOptions DeepSetOptions::from_json(const nlohmann::json& j) {
   const detail::OptionReader r(j, "deepset",
                                {"summary_dim", "depth", "inner_pooling", "output_pooling", "equivariant_widths",
                                 "invariant_inner_widths", "invariant_outer_widths", "invariant_last_widths",
-                                "activation", "dropout", "layer_norm"});
+                                "activation", "dropout", "layer_norm", "kernel_initializer"});
   r.integer("summary_dim", o.summary_dim, 1);
   r.integer("depth", o.depth, 0);
   r.string("inner_pooling", o.inner_pooling);
@@ -44,6 +45,8 @@ DeepSetOptions DeepSetOptions::from_json(const nlohmann::json& j) {
   r.string("activation", o.activation);
   r.number("dropout", o.dropout, 0.0, 1.0);
   r.boolean("layer_norm", o.layer_norm);
+  r.string("kernel_initializer", o.kernel_initializer);
+  check_initializer(o.kernel_initializer, "deepset");
   pool_from_name(o.inner_pooling, "deepset");
   pool_from_name(o.output_pooling, "deepset");
   nn::activation_from_name(o.activation);
@@ -56,9 +59,9 @@ InvariantBlock::InvariantBlock(int64_t in_features, const std::vector<int64_t>& 
     : pooling_(pooling) {
   const nn::Act act = nn::activation_from_name(o.activation);
   inner_ = register_module("inner", std::make_shared<DenseStack>(in_features, inner, act, o.dropout, gen,
-                                                                 dropout_seed, dtype));
+                                                                 dropout_seed, dtype, o.kernel_initializer));
   outer_ = register_module("outer", std::make_shared<DenseStack>(inner.back(), outer, act, o.dropout, gen,
-                                                                 dropout_seed + 64, dtype));
+                                                                 dropout_seed + 64, dtype, o.kernel_initializer));
 }
 
 Tensor InvariantBlock::forward(const Tensor& x, const Tensor& mask) const {
@@ -76,7 +79,7 @@ EquivariantLayer::EquivariantLayer(int64_t in_features, const DeepSetOptions& o,
                                                     dropout_seed, dtype));
   fc_ = register_module("fc", std::make_shared<DenseStack>(width_ + invariant_->out_features(), o.equivariant_widths,
                                                            nn::activation_from_name(o.activation), o.dropout, gen,
-                                                           dropout_seed + 128, dtype));
+                                                           dropout_seed + 128, dtype, o.kernel_initializer));
   if (o.layer_norm) norm_ = register_module("norm", std::make_shared<nn::LayerNorm>(width_, 1e-5, true, dtype));
 }
 

@@ -10,8 +10,8 @@
 // pools skip padded elements, so padding never reaches the output.
 //
 // Defaults (BayesFlow v2.0.x): summary_dim 16, depth 2, mean pooling inside and at the output,
-// every MLP (64, 64), silu (v2.0.6; v2.0.0 used gelu), dropout 0.05, layer norm on. Spectral
-// normalisation (off by default there) is not offered.
+// every MLP (64, 64), silu (v2.0.6; v2.0.0 used gelu), He-normal initialisation, layer norm on;
+// dropout 0 (BayesFlow: 0.05; summary_network.h says why). Spectral normalisation (off by default there) is not offered.
 #pragma once
 
 #include <memory>
@@ -36,8 +36,9 @@ struct DeepSetOptions {
   std::vector<int64_t> invariant_outer_widths = {64, 64};
   std::vector<int64_t> invariant_last_widths = {64, 64};
   std::string activation = "silu";
-  double dropout = 0.05;
+  double dropout = 0.0;  // BayesFlow: 0.05 (summary_network.h)
   bool layer_norm = true;
+  std::string kernel_initializer = "he_normal";  // of the MLP stacks: "he_normal" or "torch" (dense_stack.h)
 
   nlohmann::json to_json() const;  // includes "type": "deepset"
   static DeepSetOptions from_json(const nlohmann::json& j);  // partial; ValueError on bad keys/values

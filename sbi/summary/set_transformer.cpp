@@ -11,14 +11,15 @@ namespace amor::sbi::summary {
 nlohmann::json SetTransformerOptions::to_json() const {
   return {{"type", "set_transformer"}, {"summary_dim", summary_dim}, {"embed_dims", embed_dims},
           {"num_heads", num_heads},    {"num_seeds", num_seeds},     {"mlp_widths", mlp_widths},
-          {"activation", activation},  {"dropout", dropout},         {"layer_norm", layer_norm}};
+          {"activation", activation},  {"dropout", dropout},         {"layer_norm", layer_norm},
+          {"kernel_initializer", kernel_initializer}};
 }
 
 SetTransformerOptions SetTransformerOptions::from_json(const nlohmann::json& j) {
   SetTransformerOptions o;
   const detail::OptionReader r(j, "set_transformer",
                                {"summary_dim", "embed_dims", "num_heads", "num_seeds", "mlp_widths", "activation",
-                                "dropout", "layer_norm"});
+                                "dropout", "layer_norm", "kernel_initializer"});
   r.integer("summary_dim", o.summary_dim, 1);
   r.integers("embed_dims", o.embed_dims, 1);
   r.integers("num_heads", o.num_heads, 1);
@@ -27,6 +28,8 @@ SetTransformerOptions SetTransformerOptions::from_json(const nlohmann::json& j) 
   r.string("activation", o.activation);
   r.number("dropout", o.dropout, 0.0, 1.0);
   r.boolean("layer_norm", o.layer_norm);
+  r.string("kernel_initializer", o.kernel_initializer);
+  check_initializer(o.kernel_initializer, "set_transformer");
   if (o.num_heads.size() != o.embed_dims.size())
     throw ValueError("set_transformer: 'num_heads' needs one entry per block of 'embed_dims' (" +
                      std::to_string(o.embed_dims.size()) + "), got " + std::to_string(o.num_heads.size()));
@@ -41,7 +44,8 @@ SetTransformerOptions SetTransformerOptions::from_json(const nlohmann::json& j) 
 RowFeedForward::RowFeedForward(int64_t in, int64_t width, const SetTransformerOptions& o, Generator& gen,
                                uint64_t dropout_seed, DType dtype) {
   hidden_ = register_module("hidden", std::make_shared<DenseStack>(in, o.mlp_widths, nn::activation_from_name(o.activation),
-                                                                   o.dropout, gen, dropout_seed, dtype));
+                                                                   o.dropout, gen, dropout_seed, dtype,
+                                                                   o.kernel_initializer));
   out_ = register_module("out", std::make_shared<nn::Linear>(hidden_->out_features(), width, gen,
                                                              nn::LinearOptions{.dtype = dtype}));
 }

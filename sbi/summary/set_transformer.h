@@ -12,8 +12,8 @@
 // blocks are permutation equivariant and PMA invariant, so the output is permutation invariant.
 //
 // Defaults: BayesFlow v2.0.13's sizes (summary_dim 16, embed_dims (64, 64), num_heads (4, 4),
-// 4 seeds, dropout 0.05, layer norm) with v2.0.0's rFF (two hidden layers of 128; v2.0.13 uses
-// a SwiGLU with expansion 4) and silu. Each head has embed / heads dimensions (BayesFlow gives
+// 4 seeds, layer norm; dropout 0 where BayesFlow has 0.05, see summary_network.h) with v2.0.0's rFF (two hidden layers of 128; v2.0.13 uses
+// a SwiGLU with expansion 4, glorot) with He-normal hidden layers and silu. Each head has embed / heads dimensions (BayesFlow gives
 // every head the full embed width). Inducing points (ISAB) are not offered.
 #pragma once
 
@@ -37,8 +37,9 @@ struct SetTransformerOptions {
   int64_t num_seeds = 4;
   std::vector<int64_t> mlp_widths = {128, 128};  // hidden layers of every rFF
   std::string activation = "silu";
-  double dropout = 0.05;
+  double dropout = 0.0;  // BayesFlow: 0.05 (summary_network.h)
   bool layer_norm = true;
+  std::string kernel_initializer = "he_normal";  // of the rFF hidden layers (dense_stack.h)
 
   nlohmann::json to_json() const;  // includes "type": "set_transformer"
   static SetTransformerOptions from_json(const nlohmann::json& j);

@@ -13,6 +13,12 @@
 // values never reach the output), so sets of different sizes can share one padded batch; the
 // time-series network ignores trailing padding (shorter series padded at the end). N may change
 // from call to call: the networks hold no parameter whose shape depends on it.
+//
+// Dropout defaults to 0 (BayesFlow: 0.05 after every layer). A flow trained on dropout-noised
+// summaries learns posteriors wide enough for that noise and stays that wide at inference, when
+// dropout is off: on the linear-regression tutorial (examples/linear_regression) SBC failed for
+// β0 with a ∩-shaped (under-confident) rank histogram at 0.05 and passed at 0, where the
+// validation NLL also fell from 0.22 to -0.28 in the same 30 epochs.
 #pragma once
 
 #include <cstdint>

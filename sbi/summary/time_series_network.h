@@ -13,7 +13,7 @@
 // (nn/gru.h), so the summary equals that of the unpadded series.
 //
 // Defaults: BayesFlow's summary_dim 16, filters 32, kernel size 3, recurrent_dim 128,
-// bidirectional, dropout 0.05; silu in place of mish, which amor does not have. BayesFlow's skip
+// bidirectional; dropout 0 (BayesFlow: 0.05, see summary_network.h); silu in place of mish, which amor does not have. BayesFlow's skip
 // GRU (skip_steps 4, a second GRU over every 4th step) is not built.
 #pragma once
 
@@ -38,7 +38,7 @@ struct TimeSeriesOptions {
   std::string activation = "silu";
   int64_t recurrent_dim = 128;
   bool bidirectional = true;
-  double dropout = 0.05;
+  double dropout = 0.0;  // BayesFlow: 0.05 (summary_network.h)
 
   nlohmann::json to_json() const;  // includes "type": "timeseries"
   static TimeSeriesOptions from_json(const nlohmann::json& j);
