@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "nn/checkpoint.h"
+#include "sbi/npe/npe.h"
 #include "sbi/simformer/simformer_method.h"
 
 namespace amor::sbi {
@@ -31,6 +32,7 @@ struct BuiltinMethod {
 // adds its line here. A known name without a line gives NotImplementedError from find_method.
 const std::vector<BuiltinMethod>& builtin_methods() {
   static const std::vector<BuiltinMethod> table = {
+      {"npe", []() -> std::shared_ptr<const Method> { return std::make_shared<npe::NpeMethod>(); }},
       {"simformer", []() -> std::shared_ptr<const Method> { return std::make_shared<simformer::SimformerMethod>(); }},
   };
   return table;

@@ -20,7 +20,7 @@
 // summation order differs (tools/c2st_compare.py measures the agreement, docs/diagnostics.md).
 //
 // Precision: float32 by default, because sbibm hands sklearn float32 arrays and MLPClassifier
-// then trains in float32; float64 (dtype = F64) is available and about half as fast.
+// then trains in float32; float64 (dtype = F64) is available (half the SIMD width).
 // Threads: the folds train in parallel (OpenMP, one fold per thread); each fold's work is
 // sequential and seeded by `seed` alone (as sklearn clones the classifier with the same
 // random_state for every fold), so the result is bit-identical for any thread count.

@@ -63,18 +63,41 @@ struct MlpParameters {
   static MlpParameters glorot_uniform(const std::vector<int64_t>& widths, NumpyRandomState& rs);
 };
 
-// Scratch buffers for one mini-batch (activations, deltas, packed transposes); reused across
-// batches so training allocates nothing per step.
+// The network as the training loop stores it: every hidden width is padded with zero columns
+// to a whole SIMD vector (16 floats / 8 doubles), so each GEMM runs on amor's register-tiled
+// kernel without repacking its operands. Padding entries stay exactly 0 under the forward,
+// backward and Adam steps, so results equal the unpadded computation.
+//   ld[l]: padded width of activation l (ld[0] = d: inputs are not padded; ld[L] = 1)
+//   W[l]: [widths[l], ld[l + 1]] row-major; b[l]: [ld[l + 1]]
+template <class T>
+struct PaddedMlp {
+  std::vector<int64_t> widths, ld;
+  std::vector<std::vector<T>> W, b;
+
+  static PaddedMlp from(const MlpParameters<T>& p);
+  MlpParameters<T> unpadded() const;
+  int64_t num_layers() const { return int64_t(W.size()); }
+};
+
+// Scratch buffers for one mini-batch (activations, deltas, a transposed weight); reused
+// across batches so training allocates nothing per step.
 template <class T>
 struct MlpWorkspace {
-  std::vector<std::vector<T>> activations;  // [L + 1][batch · width]
-  std::vector<std::vector<T>> deltas;       // [L][batch · width]
+  std::vector<std::vector<T>> activations;  // [L + 1][batch · ld]
+  std::vector<std::vector<T>> deltas;       // [L][batch · ld]
+  std::vector<T> weight_t;                  // one layer's Wᵀ, padded
   std::vector<T> batch_x;                   // gathered rows
   std::vector<uint8_t> batch_y;
 };
 
-// sklearn's _backprop on one mini-batch: returns the loss and writes gradients (same layout as
-// params) into grad. x: [n, d] row-major, y: n labels in {0, 1}.
+// sklearn's _backprop on one mini-batch of the padded network: returns the loss and writes
+// the gradients (same layout as net) into grad. x: [n, d] row-major, y: n labels in {0, 1}.
+template <class T>
+double padded_backprop(const PaddedMlp<T>& net, const T* x, const uint8_t* y, int64_t n,
+                       double alpha, PaddedMlp<T>& grad, MlpWorkspace<T>& ws);
+
+// The same on sklearn's layout (pads, runs padded_backprop, unpads): the form the tests compare
+// with autodiff.
 template <class T>
 double mlp_backprop(const MlpParameters<T>& params, const T* x, const uint8_t* y, int64_t n,
                     double alpha, MlpParameters<T>& grad, MlpWorkspace<T>& ws);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <numeric>
 #include <vector>
 
 #include "core/error.h"
@@ -228,13 +229,17 @@ double ks_one_sample_sf(double d, int64_t n) {
   AMOR_CHECK(n >= 1, ValueError, "ks_one_sample_sf: n must be >= 1, got ", n);
   if (d <= 0.0) return 1.0;
   if (d >= 1.0) return 0.0;
+  // The exact recursion costs ~m³·log2(n) flops with m = 2⌊n·d⌋ + 1. Beyond ~2e8: in the far
+  // tail (n·d² > 7.24, p < ~1e-6) Marsaglia–Tsang–Wang's large-deviation formula, elsewhere
+  // Stephens' (1970) corrected argument to the Kolmogorov limit (~1e-3 relative there).
+  const double m = 2.0 * std::floor(double(n) * d) + 1.0;
   const double s = d * d * double(n);
-  if (s > 7.24 || (s > 3.76 && n > 99))
-    return std::min(1.0, 2.0 * std::exp(-(2.000071 + 0.331 / std::sqrt(double(n)) +
-                                          1.409 / double(n)) * s));
-  if (n > 2000) {
-    // The exact recursion needs (2·√(3.76·n))³·log n flops; Stephens' (1970) corrected
-    // argument to the Kolmogorov limit is accurate to ~1e-3 relative there.
+  // Beyond n·d² = 18 the p-value is < 5e-16, below what 1 - P(D < d) can resolve in double:
+  // the closed form is the better answer there, and saves the recursion.
+  if (s > 18.0 || m * m * m * std::ceil(std::log2(double(n) + 1.0)) > 2e8) {
+    if (s > 7.24)
+      return std::min(1.0, 2.0 * std::exp(-(2.000071 + 0.331 / std::sqrt(double(n)) +
+                                            1.409 / double(n)) * s));
     const double sn = std::sqrt(double(n));
     return kolmogorov_sf((sn + 0.12 + 0.11 / sn) * d);
   }
@@ -244,13 +249,20 @@ double ks_one_sample_sf(double d, int64_t n) {
 double ks_two_sample_sf(double d, int64_t n1, int64_t n2) {
   AMOR_CHECK(n1 >= 1 && n2 >= 1, ValueError, "ks_two_sample_sf: sample sizes must be >= 1, got ",
              n1, " and ", n2);
+  const auto asymptotic = [&] {
+    const double en = double(n1) * double(n2) / double(n1 + n2);
+    return ks_one_sample_sf(d, std::max<int64_t>(1, int64_t(std::nearbyint(en))));  // half-even
+  };
+  if (std::max(n1, n2) > 10000) return asymptotic();  // scipy's MAX_AUTO_N
+  const int64_t g = std::gcd(n1, n2);
+  const int64_t lcm = (n1 / g) * n2;
+  const int64_t h = std::llround(d * double(lcm));
+  if (h <= 0) return 1.0;
+  double prob;
   if (n1 == n2) {
-    const int64_t n = n1;
-    const int64_t h = std::llround(d * double(n));
-    if (h <= 0) return 1.0;
-    if (h > n) return 0.0;
     // P(D >= h/n) = 2 Σ_{k>=1} (-1)^(k-1) C(2n, n - k·h) / C(2n, n), evaluated from the
     // innermost term outwards (scipy's _compute_prob_outside_square).
+    const int64_t n = n1;
     double P = 0.0;
     for (int64_t k = n / h; k >= 0; --k) {
       double p1 = 1.0;
@@ -258,10 +270,31 @@ double ks_two_sample_sf(double d, int64_t n1, int64_t n2) {
         p1 = double(n - k * h - j) * p1 / double(n + k * h + j + 1);
       P = p1 * (1.0 - P);
     }
-    return std::clamp(2.0 * P, 0.0, 1.0);
+    prob = 2.0 * P;
+  } else {
+    // Lattice paths from (0, 0) to (n1, n2) that stay strictly inside |i·n2 - j·n1| < h·g
+    // (D < d), as a fraction of all C(n1 + n2, n1) paths: q(i, j) = count / C(i + j, i)
+    // satisfies q(i, j) = (i·q(i-1, j) + j·q(i, j-1)) / (i + j).
+    const int64_t band = h * g;
+    std::vector<double> q(size_t(n2 + 1), 0.0);
+    for (int64_t i = 0; i <= n1; ++i)
+      for (int64_t j = 0; j <= n2; ++j) {
+        if (std::llabs(i * n2 - j * n1) >= band) {
+          q[size_t(j)] = 0.0;
+        } else if (i == 0 && j == 0) {
+          q[0] = 1.0;
+        } else {
+          const double from_i = i > 0 ? double(i) * q[size_t(j)] : 0.0;  // q(i-1, j)
+          const double from_j = j > 0 ? double(j) * q[size_t(j - 1)] : 0.0;  // q(i, j-1)
+          q[size_t(j)] = (from_i + from_j) / double(i + j);
+        }
+      }
+    prob = 1.0 - q[size_t(n2)];
   }
-  const double en = double(n1) * double(n2) / double(n1 + n2);
-  return ks_one_sample_sf(d, std::llround(en));
+  // scipy falls back to the asymptotic distribution when the exact value is out of range
+  // (e.g. 1 + 2e-16 for h = 1).
+  if (!(prob >= 0.0 && prob <= 1.0)) return std::clamp(asymptotic(), 0.0, 1.0);
+  return prob;
 }
 
 KsResult ks_2samp(std::vector<double> a, std::vector<double> b) {

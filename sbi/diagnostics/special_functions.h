@@ -24,13 +24,16 @@ double binom_sf_ge(int64_t k, int64_t n, double p);
 int64_t binom_ppf(double q, int64_t n, double p);
 
 // Kolmogorov–Smirnov, one sample of size n against a continuous CDF: P(D_n >= d) (scipy
-// kstwo.sf). Exact (Marsaglia, Tsang & Wang 2003, matrix power) where n·d² is moderate, else
-// their large-deviation approximation 2·exp(-(2.000071 + 0.331/√n + 1.409/n)·n·d²), which is
-// below 1e-6 there.
+// kstwo.sf). Exact (Marsaglia, Tsang & Wang 2003, matrix power) while that costs < ~2e8 flops
+// (n·d up to ~200) and p > ~5e-16 (n·d² <= 18); otherwise their large-deviation formula in the
+// far tail (n·d² > 7.24, p < ~1e-6, ~10% relative) and Stephens' corrected Kolmogorov limit
+// elsewhere (~1e-3 relative). scipy itself switches to the Pelz–Good approximation for n > 140, so the two
+// agree to ~1e-7 relative there.
 double ks_one_sample_sf(double d, int64_t n);
-// Two-sample KS, P(D >= d) for sample sizes n1, n2 (scipy ks_2samp, method "exact" when
-// n1 == n2: lattice-path count of Hodges 1958; otherwise the asymptotic Kolmogorov
-// distribution at √(n1·n2/(n1+n2))·d, scipy's method "asymp").
+// Two-sample KS, P(D >= d) for sample sizes n1, n2, as scipy's ks_2samp (method "auto"):
+// exact when max(n1, n2) <= 10000 (n1 == n2: scipy's alternating binomial sum; otherwise the
+// lattice-path count of Hodges 1958), falling back like scipy to kstwo.sf(d, round(n1·n2/(n1+n2)))
+// when the exact value leaves [0, 1] or the samples are larger.
 double ks_two_sample_sf(double d, int64_t n1, int64_t n2);
 // scipy.stats.ks_2samp(a, b) (two-sided): D = sup |F_a - F_b| over the pooled values, and
 // its p-value from ks_two_sample_sf.

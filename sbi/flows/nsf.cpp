@@ -5,22 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "sbi/flows/config_json.h"
 #include "sbi/flows/lu_linear.h"
 #include "sbi/flows/residual_net.h"
 #include "sbi/flows/spline_coupling.h"
 
 namespace amor::sbi::flows {
 namespace {
-
-const char* kWhat = "nsf config";
-
-void read_int(const nlohmann::json& j, const char* key, int64_t min_value, int64_t* out) {
-  if (!j.contains(key)) return;
-  const auto& v = j[key];
-  AMOR_CHECK(v.is_number_integer() && v.get<int64_t>() >= min_value, ValueError, kWhat, ": '", key,
-             "' must be an integer >= ", min_value, ", got ", v.dump());
-  *out = v.get<int64_t>();
-}
 
 void check_config(const NSFConfig& c) {
   AMOR_CHECK(c.hidden_features > 0 && c.num_transforms > 0 && c.num_blocks >= 0 && c.num_bins >= 1 &&
@@ -47,32 +38,26 @@ nlohmann::json NSFConfig::to_json() const {
 }
 
 NSFConfig NSFConfig::from_json(const nlohmann::json& j) {
+  const char* what = "NSFConfig";
   check_json_keys(j,
-                  {"type", "hidden_features", "num_transforms", "num_blocks", "num_bins", "tail_bound",
-                   "hidden_layers_spline_context", "seed", "standardize_theta", "standardize_context", "support",
-                   "dtype"},
-                  kWhat);
-  AMOR_CHECK(!j.contains("type") || j["type"] == "nsf", ValueError, kWhat, ": 'type' must be \"nsf\", got ",
-             j["type"].dump());
+                  with_flow_keys({"type", "hidden_features", "num_transforms", "num_blocks", "num_bins", "tail_bound",
+                                  "hidden_layers_spline_context", "seed"}),
+                  what);
+  check_json_type(j, "nsf", what);
   NSFConfig c;
   c.flow = FlowOptions::from_json(j);
-  read_int(j, "hidden_features", 1, &c.hidden_features);
-  read_int(j, "num_transforms", 1, &c.num_transforms);
-  read_int(j, "num_blocks", 0, &c.num_blocks);
-  read_int(j, "num_bins", 1, &c.num_bins);
-  read_int(j, "hidden_layers_spline_context", 0, &c.hidden_layers_spline_context);
+  read_int(j, "hidden_features", 1, &c.hidden_features, what);
+  read_int(j, "num_transforms", 1, &c.num_transforms, what);
+  read_int(j, "num_blocks", 0, &c.num_blocks, what);
+  read_int(j, "num_bins", 1, &c.num_bins, what);
+  read_int(j, "hidden_layers_spline_context", 0, &c.hidden_layers_spline_context, what);
   if (j.contains("tail_bound")) {
     const auto& v = j["tail_bound"];
-    AMOR_CHECK(v.is_number() && std::isfinite(v.get<double>()) && v.get<double>() > 0, ValueError, kWhat,
+    AMOR_CHECK(v.is_number() && std::isfinite(v.get<double>()) && v.get<double>() > 0, ValueError, what,
                ": 'tail_bound' must be a number > 0, got ", v.dump());
     c.tail_bound = v.get<double>();
   }
-  if (j.contains("seed")) {
-    const auto& v = j["seed"];
-    AMOR_CHECK(v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0), ValueError, kWhat,
-               ": 'seed' must be a non-negative integer, got ", v.dump());
-    c.seed = v.get<uint64_t>();
-  }
+  read_seed(j, &c.seed, what);
   check_config(c);
   return c;
 }

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "sbi/flows/coupling_flow.h"
 #include "sbi/flows/maf.h"
+#include "sbi/flows/nsf.h"
 
 namespace amor::sbi::npe {
 
@@ -30,7 +31,8 @@ flows::ConditionalFlowPtr build_estimator(const std::string& estimator, int64_t 
   if (estimator == "coupling")
     return flows::make_coupling_flow(features, context_features,
                                      with_method_settings<flows::CouplingFlowConfig>(config, flow_options, seed));
-  if (estimator == "nsf") throw NotImplementedError("estimator 'nsf' is not available yet");
+  if (estimator == "nsf")
+    return flows::make_nsf(features, context_features, with_method_settings<flows::NSFConfig>(config, flow_options, seed));
   throw ValueError("unknown estimator '" + estimator + "' (maf, nsf or coupling)");
 }
 
