@@ -3,25 +3,20 @@
 // simulations with 1000 posterior draws each. A minute or more of training, hence SLOW_.
 #include <gtest/gtest.h>
 
-#include <omp.h>
-
 #include <cmath>
 
 #include "examples/linear_regression/workflow.h"
+#include "tests/sbi/summary_test_util.h"
 
 namespace {
 
 TEST(SummaryLinearRegression, SLOW_TutorialWorkflowPassesSbc) {
-  // One thread: ~4000 small training steps; on a machine loaded beyond its cores each 2-thread
-  // parallel region costs milliseconds of wake-up (see test_summary_npe.cpp). Results do not
-  // depend on the thread count.
-  const int saved_threads = omp_get_max_threads();
-  omp_set_num_threads(1);
+  // ~4000 small training steps: one thread (summary_test_util.h says why).
+  const amor::sbi::test::ScopedOmpThreads one(1);
   linreg::WorkflowOptions o;
   o.out_dir = "";  // no files
   o.verbose = false;
   const linreg::WorkflowResult r = linreg::run_workflow(o);
-  omp_set_num_threads(saved_threads);
   ASSERT_EQ(r.val_losses.size(), 30u);
   // The loss falls: the last epoch's validation NLL is far below the first's.
   EXPECT_LT(r.val_losses.back(), r.val_losses.front() - 1.0);
