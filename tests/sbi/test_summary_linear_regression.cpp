@@ -11,6 +11,7 @@
 namespace {
 
 TEST(SummaryLinearRegression, SLOW_TutorialWorkflowPassesSbc) {
+  SKIP_ACCURACY_UNDER_SANITIZERS();
   // ~4000 small training steps: one thread (summary_test_util.h says why).
   const amor::sbi::test::ScopedOmpThreads one(1);
   linreg::WorkflowOptions o;
