@@ -139,6 +139,18 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
 Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask = Tensor(),
                  double scale = 0.0);
 
+// ---- convolution (core/ops/conv.cpp) ----------------------------------------------------------
+// 1-D convolution (cross-correlation, as PyTorch's conv1d) along the length axis of a
+// channels-last input, the layout of time series ([B, L, channels]) throughout amor:
+//   out[b, t, o] = bias[o] + Σ_{c, k} weight[o, c, k] · x_pad[b, t·stride + k·dilation, c]
+// where x_pad is x with `pad_left` zeros before and `pad_right` zeros after the sequence.
+// x: [B, L, C_in]; weight: [C_out, C_in, K] (PyTorch's layout); bias: [C_out] or undefined.
+// Returns [B, L_out, C_out] with L_out = (L + pad_left + pad_right - dilation·(K - 1) - 1) / stride + 1.
+// ShapeError when the shapes disagree or L_out < 1; ValueError for stride/dilation < 1 or negative
+// padding. Built from slices, one concat (an im2col) and one GEMM, so autodiff gives its gradient.
+Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), int64_t stride = 1,
+              int64_t pad_left = 0, int64_t pad_right = 0, int64_t dilation = 1);
+
 // ---- normalizing flows (core/ops/affine_coupling.cpp) ------------------------------------------
 // The elementwise part of an affine coupling layer, one fused kernel forward and backward
 // (kernels/cpu/affine_coupling). x, raw_scale, shift: [n, k], same dtype; each may be any 2-D

@@ -9,6 +9,7 @@
 #include "core/random.h"
 #include "nn/checkpoint.h"
 #include "sbi/npe/estimator_factory.h"
+#include "sbi/summary/joint_training.h"
 
 namespace amor::sbi::npe {
 
@@ -17,7 +18,8 @@ nlohmann::json NpeConfig::to_json() const {
           {"estimator_options", estimator_options},
           {"unconstrained", unconstrained},
           {"training", training.to_json()},
-          {"max_sampling_seconds", max_sampling_seconds}};
+          {"max_sampling_seconds", max_sampling_seconds},
+          {"summary", summary}};
 }
 
 NpeConfig NpeConfig::from_json(const nlohmann::json& j) {
@@ -41,6 +43,10 @@ NpeConfig NpeConfig::from_json(const nlohmann::json& j) {
     } else if (k == "max_sampling_seconds") {
       if (!v.is_number() || !(v.get<double>() > 0)) throw ValueError("npe: 'max_sampling_seconds' must be positive");
       c.max_sampling_seconds = v.get<double>();
+    } else if (k == "summary") {
+      if (!v.is_null() && !v.is_string() && !v.is_object())
+        throw ValueError("npe: 'summary' must be null, a network name or an object with a \"type\"");
+      c.summary = v;
     } else {
       throw ValueError("npe: unknown configuration key '" + k + "'");
     }
@@ -48,6 +54,15 @@ NpeConfig NpeConfig::from_json(const nlohmann::json& j) {
   bool known = false;
   for (const auto& e : estimator_names()) known = known || e == c.estimator;
   if (!known) throw ValueError("npe: unknown estimator '" + c.estimator + "' (maf, nsf or coupling)");
+  if (!c.summary.is_null()) {
+    // The network's own options are checked here; the layout needs x_dim (checked in train).
+    nlohmann::json net = c.summary;
+    if (net.is_object()) {
+      net.erase("input_shape");
+      net.erase("channels_first");
+    }
+    summary::build_summary_network(net, 1, 0);
+  }
   return c;
 }
 
@@ -64,12 +79,35 @@ Tensor observation_row(const Tensor& x_o, int64_t dim, const char* who) {
 }
 
 NpePosterior::NpePosterior(flows::ConditionalFlowPtr flow, NpeConfig config, std::string task_name, Support support)
-    : flow_(std::move(flow)), config_(std::move(config)), task_(std::move(task_name)), support_(std::move(support)) {}
+    : flow_(std::move(flow)), config_(std::move(config)), task_(std::move(task_name)), support_(std::move(support)) {
+  x_dim_ = flow_->context_features();
+}
+
+NpePosterior::NpePosterior(summary::SummaryFlowPtr model, summary::FlatInputLayout layout, NpeConfig config,
+                           std::string task_name, Support support)
+    : flow_(model->flow_ptr()),
+      summary_(std::move(model)),
+      layout_(std::move(layout)),
+      config_(std::move(config)),
+      task_(std::move(task_name)),
+      support_(std::move(support)) {
+  x_dim_ = layout_.length * layout_.features;
+}
+
+Tensor NpePosterior::context_for(const Tensor& x_o, const char* who) {
+  const Tensor row = observation_row(x_o, x_dim(), who);
+  if (!summary_) return row.to(flow_->dtype());
+  summary_->eval();
+  NoGradGuard ng;
+  summary::SetBatch obs;
+  obs.x = summary::unflatten_input(row, layout_);
+  return summary_->context(obs);
+}
 
 Tensor NpePosterior::sample(const Tensor& x_o, int64_t n, uint64_t seed) {
   if (n <= 0) throw ValueError("npe: number of samples must be positive, got " + std::to_string(n));
   const int64_t d = theta_dim();
-  const Tensor context = observation_row(x_o, x_dim(), "npe sample").to(flow_->dtype());
+  const Tensor context = context_for(x_o, "npe sample");
   Generator gen(seed, 0x5A4E);
   flow_->eval();
   NoGradGuard ng;
@@ -110,7 +148,7 @@ Tensor NpePosterior::sample(const Tensor& x_o, int64_t n, uint64_t seed) {
 }
 
 Tensor NpePosterior::log_prob(const Tensor& theta, const Tensor& x_o) {
-  const Tensor context = observation_row(x_o, x_dim(), "npe log_prob").to(flow_->dtype());
+  const Tensor context = context_for(x_o, "npe log_prob");
   if (theta.dim() != 2 || theta.size(1) != theta_dim())
     throw ShapeError("npe log_prob: θ must be [n, " + std::to_string(theta_dim()) + "], got " + theta.shape().str());
   flow_->eval();
@@ -151,6 +189,12 @@ void NpePosterior::save(const std::string& path) const {
                          {"npe", config_.to_json()},
                          {"flow_options", flow_->options().to_json()},
                          {"support", support_to_json(support_)}};
+  if (summary_) {
+    meta["summary_flow"] = summary_->config().to_json();
+    meta["summary_layout"] = layout_.to_json();
+    nn::save_checkpoint(*summary_, path, meta);
+    return;
+  }
   nn::save_checkpoint(*flow_, path, meta);
 }
 
@@ -165,8 +209,6 @@ PosteriorPtr NpeMethod::train(const Task& task, const Dataset& data, const Train
   const Support support = task.prior()->support();
   flows::FlowOptions fo;
   if (config.unconstrained && support.bounded()) fo.support = support;
-  auto flow = build_estimator(config.estimator, task.theta_dim(), task.x_dim(), config.estimator_options, fo,
-                              options.seed);
   std::function<void(const FlowEpoch&)> on_epoch;
   if (options.on_progress)
     on_epoch = [&](const FlowEpoch& e) {
@@ -180,8 +222,8 @@ PosteriorPtr NpeMethod::train(const Task& task, const Dataset& data, const Train
       p.elapsed_s = e.elapsed_s;
       options.on_progress(p);
     };
-  const FlowTrainingResult r = train_flow(*flow, data.theta, data.x, config.training, options.seed, on_epoch, options.stop);
-  if (report) {
+  auto fill_report = [&](const FlowTrainingResult& r) {
+    if (!report) return;
     report->epochs = r.epochs;
     report->steps = r.steps;
     report->best_val_loss = r.best_val_loss;
@@ -189,7 +231,28 @@ PosteriorPtr NpeMethod::train(const Task& task, const Dataset& data, const Train
     report->num_simulations = data.num_simulated > 0 ? data.num_simulated : r.num_rows;
     report->num_invalid = data.num_invalid + r.num_dropped;
     report->interrupted = r.interrupted;
+  };
+  if (!config.summary.is_null()) {
+    // Joint training of the summary network and the flow on x read as sets / series.
+    summary::FlatInputLayout layout = summary::flat_input_layout(config.summary, task.x_dim());
+    summary::SummaryFlowConfig sc;
+    sc.summary = layout.network;
+    sc.estimator = config.estimator;
+    sc.estimator_options = config.estimator_options;
+    sc.theta_dim = task.theta_dim();
+    sc.input_dim = layout.features;
+    sc.flow_options = fo;
+    sc.seed = options.seed;
+    auto model = std::make_shared<summary::SummaryFlow>(sc);
+    summary::SetBatch set;
+    set.theta = data.theta;
+    set.x = summary::unflatten_input(data.x, layout);
+    fill_report(summary::train_offline(*model, set, config.training, options.seed, on_epoch, options.stop));
+    return std::make_unique<NpePosterior>(std::move(model), std::move(layout), config, task.name(), support);
   }
+  auto flow = build_estimator(config.estimator, task.theta_dim(), task.x_dim(), config.estimator_options, fo,
+                              options.seed);
+  fill_report(train_flow(*flow, data.theta, data.x, config.training, options.seed, on_epoch, options.stop));
   return std::make_unique<NpePosterior>(std::move(flow), config, task.name(), support);
 }
 
@@ -202,6 +265,15 @@ PosteriorPtr NpeMethod::load(const std::string& path) const {
     const flows::FlowOptions fo = flows::FlowOptions::from_json(meta.at("flow_options"));
     const int64_t theta_dim = meta.at("theta_dim").get<int64_t>(), x_dim = meta.at("x_dim").get<int64_t>();
     const uint64_t seed = meta.value("seed", uint64_t(0));
+    if (meta.contains("summary_flow")) {
+      auto model = std::make_shared<summary::SummaryFlow>(summary::SummaryFlowConfig::from_json(meta.at("summary_flow")));
+      nn::load_checkpoint(*model, path);
+      model->eval();
+      summary::FlatInputLayout layout = summary::flat_input_layout(meta.at("summary_layout"), x_dim);
+      return std::make_unique<NpePosterior>(std::move(model), std::move(layout), config,
+                                            meta.at("task").get<std::string>(),
+                                            support_from_json(meta.value("support", nlohmann::json())));
+    }
     auto flow = build_estimator(config.estimator, theta_dim, x_dim, config.estimator_options, fo, seed);
     nn::load_checkpoint(*flow, path);
     return std::make_unique<NpePosterior>(std::move(flow), config, meta.at("task").get<std::string>(),

@@ -7,6 +7,11 @@
 // support are rejected; a warning is printed when the acceptance falls below 1 % and sampling
 // ends with a ValueError after `max_sampling_seconds`. With "unconstrained": true the flow is
 // built on a bijection to R^d (logit for boxes, log for positive axes) and never leaks.
+//
+// Summary networks: with "summary" set, the flow's context is a summary network's output h(x)
+// instead of x itself, and both are trained jointly (sbi's embedding nets; sbi/summary/). The
+// task's flat x is read as a set or series (sbi/summary/flat_input.h), and the checkpoint holds
+// both networks.
 #pragma once
 
 #include <memory>
@@ -17,6 +22,8 @@
 #include "sbi/flows/conditional_flow.h"
 #include "sbi/method.h"
 #include "sbi/npe/flow_training.h"
+#include "sbi/summary/flat_input.h"
+#include "sbi/summary/summary_flow.h"
 
 namespace amor::sbi::npe {
 
@@ -26,31 +33,47 @@ struct NpeConfig {
   bool unconstrained = false;
   FlowTrainingOptions training;
   double max_sampling_seconds = 120.0;
+  // null: no summary network. Otherwise a network name ("deepset", "set_transformer",
+  // "timeseries") or {"type": name, network options..., "input_shape": [N, F],
+  // "channels_first": bool} (sbi/summary/flat_input.h).
+  nlohmann::json summary = nullptr;
 
   nlohmann::json to_json() const;
-  // Keys: estimator, estimator_options, unconstrained, training, max_sampling_seconds.
+  // Keys: estimator, estimator_options, unconstrained, training, max_sampling_seconds, summary.
   static NpeConfig from_json(const nlohmann::json& j);  // ValueError on unknown keys
 };
 
 class NpePosterior : public Posterior {
  public:
   NpePosterior(flows::ConditionalFlowPtr flow, NpeConfig config, std::string task_name, Support support);
+  // With a summary network: the flow is model->flow(), its context the summary of x_o read with
+  // `layout` (x_dim = N·F).
+  NpePosterior(summary::SummaryFlowPtr model, summary::FlatInputLayout layout, NpeConfig config,
+               std::string task_name, Support support);
   std::string method() const override { return "npe"; }
   std::string task_name() const override { return task_; }
   int64_t theta_dim() const override { return flow_->features(); }
-  int64_t x_dim() const override { return flow_->context_features(); }
+  int64_t x_dim() const override { return x_dim_; }
   Tensor sample(const Tensor& x_o, int64_t n, uint64_t seed) override;
   // log q(θ | x_o) for θ [n, d] (float64 result [n]); -inf outside the support.
   Tensor log_prob(const Tensor& theta, const Tensor& x_o);
   void save(const std::string& path) const override;
 
   flows::ConditionalFlow& flow() { return *flow_; }
+  // The joint model when a summary network is used, else null.
+  const summary::SummaryFlowPtr& summary_model() const { return summary_; }
   const NpeConfig& config() const { return config_; }
   // Acceptance rate of the last sample() call (1 without rejection).
   double last_acceptance() const { return last_acceptance_; }
 
  private:
+  // The flow's context for an observation: x_o itself, or its summary. [1, context_features].
+  Tensor context_for(const Tensor& x_o, const char* who);
+
   flows::ConditionalFlowPtr flow_;
+  summary::SummaryFlowPtr summary_;  // null without a summary network
+  summary::FlatInputLayout layout_;
+  int64_t x_dim_ = 0;
   NpeConfig config_;
   std::string task_;
   Support support_;
