@@ -50,9 +50,20 @@ void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64_t 
 
 // The hand-written kernel on its own (single-threaded, no BLAS): same contract as `gemm`.
 // Exposed for tests and for callers already inside a parallel region.
+// Long reductions: K is taken in slabs of <= 256 (B's slab stays in cache), and when K >= 2048
+// with M·N <= 65536 (weight gradients) in chunks of ~1024 whose partial products are summed in
+// chunk order. Both are fixed by the shape alone, so gemm_small, gemm_own and gemm's fallback
+// give the same bits for any thread count.
 template <class T>
 void gemm_small(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
                 int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+
+// The hand-written kernel with its OpenMP split (K chunks or row blocks of C), never BLAS: what
+// `gemm` runs when OpenBLAS fell back to its generic kernels. Same contract and same results
+// as gemm_small, whatever the number of threads.
+template <class T>
+void gemm_own(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
+              int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
 
 // OpenBLAS's thread pool size (openblas_set_num_threads / openblas_get_num_threads).
 void set_blas_threads(int n);

@@ -57,7 +57,7 @@ void reference(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, 
     }
 }
 
-enum class Path { blas, small };
+enum class Path { blas, small, own };  // gemm, gemm_small, gemm_own
 
 template <class T>
 void check_one(Path path, bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, T beta,
@@ -73,6 +73,9 @@ void check_one(Path path, bool ta, bool tb, int64_t M, int64_t N, int64_t K, T a
   Mat<T> out = C;
   if (path == Path::blas)
     kc::gemm<T>(ta, tb, M, N, K, alpha, A.data(), A.ld, B.data(), B.ld, beta, out.data(), out.ld);
+  else if (path == Path::own)
+    kc::gemm_own<T>(ta, tb, M, N, K, alpha, A.data(), A.ld, B.data(), B.ld, beta, out.data(),
+                    out.ld);
   else
     kc::gemm_small<T>(ta, tb, M, N, K, alpha, A.data(), A.ld, B.data(), B.ld, beta, out.data(),
                       out.ld);
@@ -114,6 +117,64 @@ TEST(Gemm, BlasPathDouble) { sweep<double>(Path::blas); }
 TEST(Gemm, BlasPathFloat) { sweep<float>(Path::blas); }
 TEST(Gemm, SmallPathDouble) { sweep<double>(Path::small); }
 TEST(Gemm, SmallPathFloat) { sweep<float>(Path::small); }
+
+TEST(Gemm, OwnPathDouble) { sweep<double>(Path::own); }
+TEST(Gemm, OwnPathFloat) { sweep<float>(Path::own); }
+
+// Long reductions: K slabs (K > 256, with row tiles of 8, 4, 2 and 1 rows: M = 15) and the K
+// split into chunks of ~1024 (K >= 2048 with a small C: 3 chunks, and M past one 128-row block).
+template <class T>
+void long_k(Path path) {
+  std::mt19937_64 rng(5);
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      check_one<T>(path, ta, tb, 15, 37, 300, T(0.75), T(-1.25), rng);
+      check_one<T>(path, ta, tb, 6, 70, 2500, T(1), T(0), rng);
+      check_one<T>(path, ta, tb, 130, 20, 2100, T(-0.5), T(1), rng);
+    }
+}
+TEST(Gemm, LongKFloat) {
+  for (Path p : {Path::blas, Path::small, Path::own}) long_k<float>(p);
+}
+TEST(Gemm, LongKDouble) {
+  for (Path p : {Path::blas, Path::small, Path::own}) long_k<double>(p);
+}
+
+TEST(Gemm, OwnKernelSameBitsForAnyThreadCount) {
+  // gemm_own splits K (weight-gradient shape) or rows of C across threads; gemm_small runs the
+  // same arithmetic serially. All must agree bit for bit.
+  struct Case {
+    bool ta, tb;
+    int64_t M, N, K;
+  };
+  const Case cases[] = {{true, false, 120, 50, 5000},   // K split, 5 chunks
+                        {false, true, 300, 70, 64},     // row blocks
+                        {false, false, 77, 33, 700}};   // row blocks with K slabs
+  std::mt19937_64 rng(9);
+  const int saved = omp_get_max_threads();
+  for (const Case& c : cases) {
+    Mat<float> A(c.ta ? c.K : c.M, c.ta ? c.M : c.K, 1, rng);
+    Mat<float> B(c.tb ? c.N : c.K, c.tb ? c.K : c.N, 2, rng);
+    Mat<float> C0(c.M, c.N, 0, rng);
+    auto run = [&](int threads) {
+      Mat<float> C = C0;
+      if (threads == 0) {
+        kc::gemm_small<float>(c.ta, c.tb, c.M, c.N, c.K, 0.5f, A.data(), A.ld, B.data(), B.ld,
+                              0.25f, C.data(), C.ld);
+      } else {
+        omp_set_num_threads(threads);
+        kc::gemm_own<float>(c.ta, c.tb, c.M, c.N, c.K, 0.5f, A.data(), A.ld, B.data(), B.ld,
+                            0.25f, C.data(), C.ld);
+      }
+      return C.buf;
+    };
+    const std::vector<float> serial = run(0);
+    for (int threads : {1, 2, 3})
+      EXPECT_EQ(run(threads), serial) << "M=" << c.M << " N=" << c.N << " K=" << c.K
+                                      << " threads=" << threads;
+  }
+  omp_set_num_threads(saved);
+}
 
 TEST(Gemm, KZeroScalesC) {
   std::vector<double> C = {1, 2, 3, 4, 5, 6};  // [2,3]
