@@ -32,10 +32,11 @@ constexpr int64_t kBlockRows = 128;
 template <class T>
 constexpr int64_t kVec = 64 / int64_t(sizeof(T));  // one 512-bit vector
 
-// C[rows, cols] = alpha · acc + beta · C (beta == 0: overwrite without reading C).
+// C[rows, cols] = alpha · acc + beta · C + bias (beta == 0: overwrite without reading C;
+// bias: nullable, [cols], added to every row).
 template <class T, int64_t W>
 inline void store_tile(T* C, int64_t ldc, int64_t rows, int64_t cols, const T (*acc)[W],
-                       T alpha, T beta) {
+                       T alpha, T beta, const T* bias) {
   for (int64_t r = 0; r < rows; ++r) {
     T* c = C + r * ldc;
     if (beta == T(0)) {
@@ -43,6 +44,8 @@ inline void store_tile(T* C, int64_t ldc, int64_t rows, int64_t cols, const T (*
     } else {
       for (int64_t j = 0; j < cols; ++j) c[j] = alpha * acc[r][j] + beta * c[j];
     }
+    if (bias)
+      for (int64_t j = 0; j < cols; ++j) c[j] += bias[j];
   }
 }
 
@@ -68,7 +71,7 @@ inline typename Simd<T>::type load_vec(const T* p) {
 template <class T, int64_t W, int64_t R>
 inline void row_tile(int64_t i0, int64_t K, int64_t j0, int64_t cols, T alpha, const T* A,
                      int64_t rsa, int64_t csa, const T* Bp, int64_t ldbp, T beta, T* C,
-                     int64_t ldc) {
+                     int64_t ldc, const T* bias) {
   using Vec = typename Simd<T>::type;
   constexpr int64_t NV = W / kVec<T>;  // vectors per row of the tile
   Vec c[R][NV] = {};
@@ -85,33 +88,38 @@ inline void row_tile(int64_t i0, int64_t K, int64_t j0, int64_t cols, T alpha, c
   }
   T* c0 = C + i0 * ldc + j0;
   if (cols == W) {  // full tile: vector epilogue straight from the registers
+    Vec bv[NV] = {};
+    if (bias)
+      for (int64_t v = 0; v < NV; ++v) bv[v] = load_vec(bias + j0 + v * kVec<T>);
     for (int64_t r = 0; r < R; ++r)
       for (int64_t v = 0; v < NV; ++v) {
         T* cp = c0 + r * ldc + v * kVec<T>;
         Vec out = alpha * c[r][v];
         if (beta != T(0)) out += beta * load_vec(cp);
+        if (bias) out += bv[v];
         std::memcpy(cp, &out, sizeof out);
       }
     return;
   }
   alignas(64) T acc[R][W];  // a partial tile, spilled once for the epilogue
   std::memcpy(acc, c, sizeof acc);
-  store_tile<T, W>(c0, ldc, R, cols, acc, alpha, beta);
+  store_tile<T, W>(c0, ldc, R, cols, acc, alpha, beta, bias ? bias + j0 : nullptr);
 }
 
 // Columns [j0, j0 + cols) of C, cols <= W, for all M rows: tiles of kRows rows, then 4, 2, 1.
 template <class T, int64_t W>
 void column_panel(int64_t M, int64_t K, int64_t j0, int64_t cols, T alpha, const T* A,
                   int64_t rsa, int64_t csa, const T* Bp, int64_t ldbp, T beta, T* C,
-                  int64_t ldc) {
+                  int64_t ldc, const T* bias) {
   int64_t i0 = 0;
   for (; i0 + kRows <= M; i0 += kRows)
-    row_tile<T, W, kRows>(i0, K, j0, cols, alpha, A, rsa, csa, Bp, ldbp, beta, C, ldc);
+    row_tile<T, W, kRows>(i0, K, j0, cols, alpha, A, rsa, csa, Bp, ldbp, beta, C, ldc, bias);
   if (i0 + 4 <= M)
-    row_tile<T, W, 4>(i0, K, j0, cols, alpha, A, rsa, csa, Bp, ldbp, beta, C, ldc), i0 += 4;
+    row_tile<T, W, 4>(i0, K, j0, cols, alpha, A, rsa, csa, Bp, ldbp, beta, C, ldc, bias), i0 += 4;
   if (i0 + 2 <= M)
-    row_tile<T, W, 2>(i0, K, j0, cols, alpha, A, rsa, csa, Bp, ldbp, beta, C, ldc), i0 += 2;
-  if (i0 < M) row_tile<T, W, 1>(i0, K, j0, cols, alpha, A, rsa, csa, Bp, ldbp, beta, C, ldc);
+    row_tile<T, W, 2>(i0, K, j0, cols, alpha, A, rsa, csa, Bp, ldbp, beta, C, ldc, bias), i0 += 2;
+  if (i0 < M)
+    row_tile<T, W, 1>(i0, K, j0, cols, alpha, A, rsa, csa, Bp, ldbp, beta, C, ldc, bias);
 }
 
 // Per-thread scratch for a packed B. Grows, never shrinks; `src` remembers what it holds so a
@@ -140,7 +148,7 @@ void release_pack() {
 // op(B) read directly or through a padded packed copy (see above).
 template <class T>
 void gemm_slab(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
-               int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+               int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc, const T* bias) {
   constexpr int64_t V = kVec<T>;
   const int64_t rsa = trans_a ? 1 : lda;
   const int64_t csa = trans_a ? lda : 1;
@@ -184,10 +192,10 @@ void gemm_slab(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T al
     int64_t j0 = 0;
     for (; j0 + 2 * V <= Np; j0 += 2 * V)
       column_panel<T, 2 * V>(mb, K, j0, std::min(2 * V, N - j0), alpha, Ai, rsa, csa, Bp, ldbp,
-                             beta, Ci, ldc);
+                             beta, Ci, ldc, bias);
     for (; j0 < Np; j0 += V)
       column_panel<T, V>(mb, K, j0, std::min(V, N - j0), alpha, Ai, rsa, csa, Bp, ldbp, beta, Ci,
-                         ldc);
+                         ldc, bias);
   }
 }
 
@@ -198,17 +206,21 @@ void gemm_slab(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T al
 // per 4-row block of C (a [20000, 64] panel, 5 MB, 30-40 times per weight-gradient GEMM).
 constexpr int64_t kSlabK = 256;
 
+// bias (nullable, [N]): added to every row of C, with the first slab.
 template <class T>
 void small_gemm_one(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha,
-                    const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+                    const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc,
+                    const T* bias = nullptr) {
   if (M <= 0 || N <= 0) return;
-  if (K <= kSlabK) return gemm_slab(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  if (K <= kSlabK)
+    return gemm_slab(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias);
   const int64_t slabs = (K + kSlabK - 1) / kSlabK;
   const int64_t kc = (K + slabs - 1) / slabs;
   for (int64_t k0 = 0; k0 < K; k0 += kc) {
     const int64_t kn = std::min(kc, K - k0);
     gemm_slab(trans_a, trans_b, M, N, kn, alpha, trans_a ? A + k0 * lda : A + k0, lda,
-              trans_b ? B + k0 : B + k0 * ldb, ldb, k0 == 0 ? beta : T(1), C, ldc);
+              trans_b ? B + k0 : B + k0 * ldb, ldb, k0 == 0 ? beta : T(1), C, ldc,
+              k0 == 0 ? bias : nullptr);
   }
 }
 
@@ -231,7 +243,7 @@ struct SplitScratch {
 template <class T>
 void k_split_gemm(bool parallel, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
                   T alpha, const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C,
-                  int64_t ldc) {
+                  int64_t ldc, const T* bias) {
   const int64_t chunks = (K + kSplitChunk - 1) / kSplitChunk;
   const int64_t kc = (K + chunks - 1) / chunks;
   const int64_t MN = M * N;
@@ -255,7 +267,9 @@ void k_split_gemm(bool parallel, bool trans_a, bool trans_b, int64_t M, int64_t 
       for (int64_t j = 0; j < N; ++j) {
         T acc = p0[j];
         for (int64_t c = 1; c < chunks; ++c) acc += p0[c * MN + j];
-        ci[j] = beta == T(0) ? alpha * acc : alpha * acc + beta * ci[j];
+        T out = beta == T(0) ? alpha * acc : alpha * acc + beta * ci[j];
+        if (bias) out += bias[j];
+        ci[j] = out;
       }
     }
   }
@@ -296,17 +310,20 @@ void blas_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T al
   }
 }
 
-// C = beta · C for the K == 0 case.
+// C = beta · C + bias (bias nullable, [N] added to every row): the K == 0 case, and the prefill
+// of C before a BLAS call when there is a bias.
 template <class T>
-void scale_c(int64_t M, int64_t N, T beta, T* C, int64_t ldc) {
-  if (beta == T(1)) return;
+void scale_c(int64_t M, int64_t N, T beta, T* C, int64_t ldc, const T* bias = nullptr) {
+  if (beta == T(1) && !bias) return;
   for (int64_t i = 0; i < M; ++i) {
     T* c = C + i * ldc;
     if (beta == T(0)) {
       for (int64_t j = 0; j < N; ++j) c[j] = T(0);
-    } else {
+    } else if (beta != T(1)) {
       for (int64_t j = 0; j < N; ++j) c[j] *= beta;
     }
+    if (bias)
+      for (int64_t j = 0; j < N; ++j) c[j] += bias[j];
   }
 }
 
@@ -322,12 +339,12 @@ bool work_at_most(int64_t M, int64_t N, int64_t K, int64_t limit) {
 template <class T>
 void own_gemm(bool may_thread, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
               T alpha, const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C,
-              int64_t ldc) {
+              int64_t ldc, const T* bias) {
   if (M <= 0 || N <= 0) return;
   const double work = double(M) * double(N) * double(K);
   const bool parallel = may_thread && work >= double(kGemmParallelWork) && !omp_in_parallel();
   if (use_k_split(M, N, K)) {
-    k_split_gemm(parallel, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    k_split_gemm(parallel, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias);
     return;
   }
 #pragma omp parallel if (parallel && M >= 16)
@@ -339,7 +356,7 @@ void own_gemm(bool may_thread, bool trans_a, bool trans_b, int64_t M, int64_t N,
     if (r0 < r1) {
       const T* A0 = trans_a ? A + r0 : A + r0 * lda;
       small_gemm_one(trans_a, trans_b, r1 - r0, N, K, alpha, A0, lda, B, ldb, beta, C + r0 * ldc,
-                     ldc);
+                     ldc, bias);
     }
     release_pack<T>();
   }
@@ -353,15 +370,15 @@ void own_gemm(bool may_thread, bool trans_a, bool trans_b, int64_t M, int64_t N,
 
 template <class T>
 void gemm_small(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
-                int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
-  own_gemm(false, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+                int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc, const T* bias) {
+  own_gemm(false, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias);
 }
 
 template <class T>
 void gemm_own(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
-              int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
-  if (M > 0 && N > 0 && K <= 0) return scale_c(M, N, beta, C, ldc);
-  own_gemm(true, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+              int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc, const T* bias) {
+  if (M > 0 && N > 0 && K <= 0) return scale_c(M, N, beta, C, ldc, bias);
+  own_gemm(true, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias);
 }
 
 // OpenBLAS 0.3.21 does not recognise recent CPUs (e.g. Sapphire Rapids) and, unless
@@ -385,20 +402,24 @@ bool blas_falls_back_to_generic_kernels() {
 
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
-          int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+          int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc, const T* bias) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
-    scale_c(M, N, beta, C, ldc);
+    scale_c(M, N, beta, C, ldc, bias);
     return;
   }
   if (omp_in_parallel()) {  // never call the pthread OpenBLAS from an OpenMP team
-    gemm_small(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_small(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias);
     return;
   }
   const bool small = work_at_most(M, N, K, kSmallGemmMaxWork);
   if (small || blas_falls_back_to_generic_kernels()) {
-    own_gemm(!small, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    own_gemm(!small, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias);
     return;
+  }
+  if (bias) {  // BLAS has no bias: C = beta·C + bias first, then accumulate onto it
+    scale_c(M, N, beta, C, ldc, bias);
+    beta = T(1);
   }
   blas_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
@@ -440,11 +461,11 @@ const char* blas_core_name() { return openblas_get_corename(); }
 
 #define AMOR_GEMM_INSTANTIATE(T)                                                                 \
   template void gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*,  \
-                        int64_t, T, T*, int64_t);                                                \
+                        int64_t, T, T*, int64_t, const T*);                                      \
   template void gemm_small<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t,      \
-                              const T*, int64_t, T, T*, int64_t);                                \
+                              const T*, int64_t, T, T*, int64_t, const T*);                      \
   template void gemm_own<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t,        \
-                            const T*, int64_t, T, T*, int64_t);                                  \
+                            const T*, int64_t, T, T*, int64_t, const T*);                        \
   template void gemm_batched<T>(int64_t, bool, bool, int64_t, int64_t, int64_t, T, const T*,    \
                                 int64_t, int64_t, const T*, int64_t, int64_t, T, T*, int64_t,   \
                                 int64_t);

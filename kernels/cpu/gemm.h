@@ -24,16 +24,20 @@ inline constexpr int64_t kSmallGemmMaxWork = 64 * 64 * 64;
 // Total batch·M·N·K below this keeps the small batched path on the calling thread.
 inline constexpr int64_t kGemmParallelWork = int64_t{1} << 16;
 
-// C[M,N] = alpha · op(A)[M,K] · op(B)[K,N] + beta · C[M,N]
+// C[M,N] = alpha · op(A)[M,K] · op(B)[K,N] + beta · C[M,N] + bias
 //   A: [M,K] with row stride lda (trans_a: stored as [K,M], row stride lda)
 //   B: [K,N] with row stride ldb (trans_b: stored as [N,K], row stride ldb)
 //   C: [M,N] with row stride ldc
+//   bias: nullptr, or [N] contiguous, added to every row of C (linear's bias: the hand-written
+//         kernel adds it in its epilogue; before a BLAS call it is written into C first)
 // beta == 0 overwrites C without reading it (NaN in C does not propagate), as in BLAS.
-// M == 0 or N == 0 is a no-op; K == 0 gives C = beta·C. Leading dimensions of operands with a
-// single row are not checked (their value is never used), so views with odd strides are fine.
+// M == 0 or N == 0 is a no-op; K == 0 gives C = beta·C + bias. Leading dimensions of operands
+// with a single row are not checked (their value is never used), so views with odd strides are
+// fine.
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
-          int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+          int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc,
+          const T* bias = nullptr);
 
 // For b in [0, batch):
 //   C_b[M,N] = alpha · op(A_b) · op(B_b) + beta · C_b,  with
@@ -56,14 +60,16 @@ void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64_t 
 // give the same bits for any thread count.
 template <class T>
 void gemm_small(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
-                int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+                int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc,
+                const T* bias = nullptr);
 
 // The hand-written kernel with its OpenMP split (K chunks or row blocks of C), never BLAS: what
 // `gemm` runs when OpenBLAS fell back to its generic kernels. Same contract and same results
 // as gemm_small, whatever the number of threads.
 template <class T>
 void gemm_own(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
-              int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+              int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc,
+              const T* bias = nullptr);
 
 // OpenBLAS's thread pool size (openblas_set_num_threads / openblas_get_num_threads).
 void set_blas_threads(int n);

@@ -59,26 +59,38 @@ void reference(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, 
 
 enum class Path { blas, small, own };  // gemm, gemm_small, gemm_own
 
+// with_bias: a random bias [N] added to every row (its rounding adds eps·|bias| to the bound).
 template <class T>
 void check_one(Path path, bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, T beta,
-               std::mt19937_64& rng) {
+               std::mt19937_64& rng, bool with_bias = false) {
   Mat<T> A(ta ? K : M, ta ? M : K, 3, rng);
   Mat<T> B(tb ? N : K, tb ? K : N, 2, rng);
   Mat<T> C(M, N, 5, rng);
+  Mat<T> bias(1, N, 0, rng);
   if (beta == T(0))  // beta == 0 must not read C
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j) C.buf[size_t(i * C.ld + j)] = T(kNaN);
   std::vector<double> ref, tol;
   reference(ta, tb, M, N, K, double(alpha), A, B, double(beta), C, ref, tol);
+  if (with_bias)
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        const double bj = double(bias.at(0, j));
+        ref[size_t(i * N + j)] += bj;
+        tol[size_t(i * N + j)] += 2 * std::numeric_limits<T>::epsilon() *
+                                  (std::abs(bj) + std::abs(ref[size_t(i * N + j)]));
+      }
+  const T* bp = with_bias ? bias.data() : nullptr;
   Mat<T> out = C;
   if (path == Path::blas)
-    kc::gemm<T>(ta, tb, M, N, K, alpha, A.data(), A.ld, B.data(), B.ld, beta, out.data(), out.ld);
+    kc::gemm<T>(ta, tb, M, N, K, alpha, A.data(), A.ld, B.data(), B.ld, beta, out.data(), out.ld,
+                bp);
   else if (path == Path::own)
     kc::gemm_own<T>(ta, tb, M, N, K, alpha, A.data(), A.ld, B.data(), B.ld, beta, out.data(),
-                    out.ld);
+                    out.ld, bp);
   else
     kc::gemm_small<T>(ta, tb, M, N, K, alpha, A.data(), A.ld, B.data(), B.ld, beta, out.data(),
-                      out.ld);
+                      out.ld, bp);
   int bad = 0;
   for (int64_t i = 0; i < M; ++i) {
     for (int64_t j = 0; j < N; ++j) {
@@ -138,6 +150,28 @@ TEST(Gemm, LongKFloat) {
 }
 TEST(Gemm, LongKDouble) {
   for (Path p : {Path::blas, Path::small, Path::own}) long_k<double>(p);
+}
+
+// bias [N] added to every row: full and partial column panels (N = 37, 64, 150), K slabs and
+// the K split, beta 0 (C not read) and not, K = 0 (C = beta·C + bias), on every path.
+template <class T>
+void with_bias(Path path) {
+  std::mt19937_64 rng(8);
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      check_one<T>(path, ta, tb, 19, 37, 20, T(1), T(0), rng, true);
+      check_one<T>(path, ta, tb, 130, 150, 50, T(1), T(0), rng, true);
+      check_one<T>(path, ta, tb, 9, 64, 300, T(0.5), T(-1.5), rng, true);
+      check_one<T>(path, ta, tb, 6, 20, 2500, T(1), T(0), rng, true);
+      check_one<T>(path, ta, tb, 6, 20, 2500, T(2), T(0.5), rng, true);
+      check_one<T>(path, ta, tb, 5, 7, 0, T(1), T(0.5), rng, true);
+    }
+}
+TEST(Gemm, BiasFloat) {
+  for (Path p : {Path::blas, Path::small, Path::own}) with_bias<float>(p);
+}
+TEST(Gemm, BiasDouble) {
+  for (Path p : {Path::blas, Path::small, Path::own}) with_bias<double>(p);
 }
 
 TEST(Gemm, OwnKernelSameBitsForAnyThreadCount) {
