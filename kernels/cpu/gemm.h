@@ -21,8 +21,11 @@ namespace amor::kernels::cpu {
 // M·N·K <= 65536·4 on one thread), so below it a loop of BLAS calls would use one core. Covers
 // attention per head (T <= 64, D = 10: 64·64·10).
 inline constexpr int64_t kSmallGemmMaxWork = 64 * 64 * 64;
-// Total batch·M·N·K below this keeps the small batched path on the calling thread.
-inline constexpr int64_t kGemmParallelWork = int64_t{1} << 16;
+// Total batch·M·N·K below this stays on the calling thread (amor's kernel: ~10-20 µs of work
+// on one core). Forking a team for less buys nothing on an idle machine (the 2→50→50→2 MLP step,
+// GEMMs of 200·50·50, ran as fast on 1 thread as on 2) and costs a scheduler quantum at every
+// barrier when another process holds the second core (the same step went from 0.15 to 6.8 ms).
+inline constexpr int64_t kGemmParallelWork = int64_t{1} << 20;
 
 // C[M,N] = alpha · op(A)[M,K] · op(B)[K,N] + beta · C[M,N] + bias
 //   A: [M,K] with row stride lda (trans_a: stored as [K,M], row stride lda)

@@ -187,6 +187,7 @@ TEST(Gemm, OwnKernelSameBitsForAnyThreadCount) {
   std::mt19937_64 rng(9);
   const int saved = omp_get_max_threads();
   for (const Case& c : cases) {
+    ASSERT_GE(c.M * c.N * c.K, kc::kGemmParallelWork);  // big enough to be threaded
     Mat<float> A(c.ta ? c.K : c.M, c.ta ? c.M : c.K, 1, rng);
     Mat<float> B(c.tb ? c.N : c.K, c.tb ? c.K : c.N, 2, rng);
     Mat<float> C0(c.M, c.N, 0, rng);
@@ -296,7 +297,7 @@ void batched_sweep() {
   };
   const Shape shapes[] = {
       {5, 17, 17, 17},    // small path, serial (5·17³ < kGemmParallelWork)
-      {64, 10, 12, 10},   // small path, OpenMP over the batch
+      {1000, 10, 12, 10},  // small path, OpenMP over the batch (>= kGemmParallelWork)
       {40, 64, 64, 10},   // attention scores, T = 64, D = 10
       {40, 64, 10, 64},   // attention values
       {3, 3, 1, 130},     // small path with N = 1
@@ -318,7 +319,8 @@ TEST(GemmBatched, Float) { batched_sweep<float>(); }
 
 TEST(GemmBatched, ThreadCountDoesNotChangeBits) {
   std::mt19937_64 rng(3);
-  const int64_t batch = 96, M = 20, N = 24, K = 16;  // small path, above kGemmParallelWork
+  const int64_t batch = 192, M = 20, N = 24, K = 16;  // small path, above kGemmParallelWork
+  ASSERT_GE(batch * M * N * K, kc::kGemmParallelWork);
   Mat<float> A(batch * M, K, 0, rng), B(batch * N, K, 0, rng);
   std::vector<float> C1(size_t(batch * M * N)), C2(C1.size());
   const int saved = omp_get_max_threads();
