@@ -235,6 +235,12 @@ bool use_k_split(int64_t M, int64_t N, int64_t K) {
   return K >= 2 * kSplitChunk && double(M) * double(N) <= double(1 << 16);
 }
 
+// Share of the SIMD lanes a row of n elements fills (n over n rounded up to whole vectors).
+template <class T>
+double lane_fill(int64_t n) {
+  return double(n) / double((n + kVec<T> - 1) / kVec<T> * kVec<T>);
+}
+
 template <class T>
 struct SplitScratch {
   std::vector<T> data;
@@ -247,6 +253,11 @@ void k_split_gemm(bool parallel, bool trans_a, bool trans_b, int64_t M, int64_t 
   const int64_t chunks = (K + kSplitChunk - 1) / kSplitChunk;
   const int64_t kc = (K + chunks - 1) / chunks;
   const int64_t MN = M * N;
+  // The kernel's column panels are whole SIMD vectors: N = 50 fills 50 of 64 lanes. The
+  // partials are small, so when M fills its vectors better they are computed transposed,
+  // Pᵀ = op(B)ᵀ·op(A)ᵀ, and transposed back in the reduction. Each element is the same sequence
+  // of fused multiply-adds (a·b = b·a), so the bits do not change.
+  const bool transposed = lane_fill<T>(M) > lane_fill<T>(N);
   thread_local SplitScratch<T> scratch;  // of the calling thread; workers only write into it
   if (int64_t(scratch.data.size()) < chunks * MN) scratch.data.resize(size_t(chunks * MN));
   T* partial = scratch.data.data();
@@ -255,18 +266,25 @@ void k_split_gemm(bool parallel, bool trans_a, bool trans_b, int64_t M, int64_t 
 #pragma omp for schedule(dynamic, 1)
     for (int64_t c = 0; c < chunks; ++c) {
       const int64_t k0 = c * kc, kn = std::min(kc, K - k0);
-      small_gemm_one(trans_a, trans_b, M, N, kn, T(1), trans_a ? A + k0 * lda : A + k0, lda,
-                     trans_b ? B + k0 : B + k0 * ldb, ldb, T(0), partial + c * MN, N);
+      const T* Ac = trans_a ? A + k0 * lda : A + k0;
+      const T* Bc = trans_b ? B + k0 : B + k0 * ldb;
+      if (transposed)
+        small_gemm_one(!trans_b, !trans_a, N, M, kn, T(1), Bc, ldb, Ac, lda, T(0),
+                       partial + c * MN, M);
+      else
+        small_gemm_one(trans_a, trans_b, M, N, kn, T(1), Ac, lda, Bc, ldb, T(0),
+                       partial + c * MN, N);
     }
     release_pack<T>();
     // Reduction over chunks, in chunk order, rows of C shared out.
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < M; ++i) {
       T* ci = C + i * ldc;
-      const T* p0 = partial + i * N;
+      const T* p0 = transposed ? partial + i : partial + i * N;
+      const int64_t sj = transposed ? M : 1;
       for (int64_t j = 0; j < N; ++j) {
-        T acc = p0[j];
-        for (int64_t c = 1; c < chunks; ++c) acc += p0[c * MN + j];
+        T acc = p0[j * sj];
+        for (int64_t c = 1; c < chunks; ++c) acc += p0[c * MN + j * sj];
         T out = beta == T(0) ? alpha * acc : alpha * acc + beta * ci[j];
         if (bias) out += bias[j];
         ci[j] = out;

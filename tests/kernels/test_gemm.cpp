@@ -211,6 +211,25 @@ TEST(Gemm, OwnKernelSameBitsForAnyThreadCount) {
   omp_set_num_threads(saved);
 }
 
+TEST(Gemm, KSplitComputesTheTransposeBitForBit) {
+  // C = op(A)·op(B) and Cᵀ = op(B)ᵀ·op(A)ᵀ run the same multiply-adds in the same order, so the
+  // K split may compute its partials in whichever orientation fills the SIMD lanes better
+  // (here [150, 50] is computed as [50, 150]ᵀ, and the [50, 150] call as it is).
+  std::mt19937_64 rng(12);
+  const int64_t M = 150, N = 50, K = 4500;
+  Mat<float> A(K, M, 0, rng), B(K, N, 0, rng);  // dW = dyᵀ·x: trans_a, B not transposed
+  std::vector<float> C(size_t(M * N)), Ct(size_t(N * M));
+  kc::gemm_own<float>(true, false, M, N, K, 1.f, A.data(), M, B.data(), N, 0.f, C.data(), N);
+  kc::gemm_own<float>(true, false, N, M, K, 1.f, B.data(), N, A.data(), M, 0.f, Ct.data(), M);
+  int bad = 0;
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j)
+      if (C[size_t(i * N + j)] != Ct[size_t(j * M + i)] && bad++ < 3)
+        ADD_FAILURE() << "(" << i << "," << j << "): " << C[size_t(i * N + j)] << " vs "
+                      << Ct[size_t(j * M + i)];
+  check_one<float>(Path::own, true, false, M, N, K, 1.f, 0.f, rng);  // and against the twin
+}
+
 TEST(Gemm, KZeroScalesC) {
   std::vector<double> C = {1, 2, 3, 4, 5, 6};  // [2,3]
   kc::gemm<double>(false, false, 2, 3, 0, 1.0, nullptr, 1, nullptr, 3, 2.0, C.data(), 3);
