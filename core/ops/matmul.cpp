@@ -118,17 +118,17 @@ struct LinearBackward final : Node {
                     T(0), dx.data<T>(), in_f);
         gi[0] = dx.reshape(x_shape);
       }
-      if (edges[1].valid()) {  // dW[out, in] = dyᵀ · x
+      const bool want_db = edges.size() > 2 && edges[2].valid();
+      Tensor db = want_db ? Tensor::empty(Shape{out_f}, X.dtype()) : Tensor();
+      if (edges[1].valid()) {  // dW[out, in] = dyᵀ · x, and db[out] = Σ_rows dy in the same pass
         Tensor dw = Tensor::empty(Shape{out_f, in_f}, X.dtype());
-        kc::gemm<T>(true, false, out_f, in_f, rows, T(1), dy.data<T>(), out_f, X.data<T>(), in_f,
-                    T(0), dw.data<T>(), in_f);
+        kc::linear_weight_grad<T>(rows, out_f, in_f, dy.data<T>(), X.data<T>(), dw.data<T>(),
+                                  want_db ? db.data<T>() : nullptr);
         gi[1] = dw;
-      }
-      if (edges.size() > 2 && edges[2].valid()) {  // db[out] = Σ_rows dy
-        Tensor db = Tensor::empty(Shape{out_f}, X.dtype());
+      } else if (want_db) {
         kc::sum_axis<T>(dy.data<T>(), db.data<T>(), 1, rows, out_f);
-        gi[2] = db;
       }
+      if (want_db) gi[2] = db;
     });
   }
   void release() override { x.reset(); w.reset(); }

@@ -1,5 +1,8 @@
 #include "kernels/cpu/gemm.h"
 
+#include "kernels/cpu/loops.h"
+#include "kernels/cpu/reduce.h"
+
 #include <cblas.h>
 #include <omp.h>
 
@@ -247,9 +250,12 @@ struct SplitScratch {
 };
 
 template <class T>
+// a_sums (nullable, trans_a only): also the row sums of op(A), Σ_k A[k, i] (a Linear's bias
+// gradient when A = dy), each chunk's taken while the chunk is in cache (the pairwise tree of
+// detail::sum_rows_wide over its rows), summed in chunk order like the products.
 void k_split_gemm(bool parallel, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
                   T alpha, const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C,
-                  int64_t ldc, const T* bias) {
+                  int64_t ldc, const T* bias, T* a_sums = nullptr) {
   const int64_t chunks = (K + kSplitChunk - 1) / kSplitChunk;
   const int64_t kc = (K + chunks - 1) / chunks;
   const int64_t MN = M * N;
@@ -258,11 +264,15 @@ void k_split_gemm(bool parallel, bool trans_a, bool trans_b, int64_t M, int64_t 
   // Pᵀ = op(B)ᵀ·op(A)ᵀ, and transposed back in the reduction. Each element is the same sequence
   // of fused multiply-adds (a·b = b·a), so the bits do not change.
   const bool transposed = lane_fill<T>(M) > lane_fill<T>(N);
+  const bool sums = a_sums != nullptr && trans_a;
   thread_local SplitScratch<T> scratch;  // of the calling thread; workers only write into it
-  if (int64_t(scratch.data.size()) < chunks * MN) scratch.data.resize(size_t(chunks * MN));
+  const int64_t need = chunks * MN + (sums ? chunks * M : 0);
+  if (int64_t(scratch.data.size()) < need) scratch.data.resize(size_t(need));
   T* partial = scratch.data.data();
+  T* sum_part = partial + chunks * MN;  // [chunks, M] when sums
 #pragma omp parallel if (parallel)
   {
+    std::vector<T> tree(sums ? size_t(detail::rows_tree_depth(kc) * M) : 0);
 #pragma omp for schedule(dynamic, 1)
     for (int64_t c = 0; c < chunks; ++c) {
       const int64_t k0 = c * kc, kn = std::min(kc, K - k0);
@@ -274,6 +284,10 @@ void k_split_gemm(bool parallel, bool trans_a, bool trans_b, int64_t M, int64_t 
       else
         small_gemm_one(trans_a, trans_b, M, N, kn, T(1), Ac, lda, Bc, ldb, T(0),
                        partial + c * MN, N);
+      if (sums)  // rows k0 .. k0 + kn of A ([K, M]), still in cache
+        detail::sum_rows_wide<T>(
+            0, kn, M, [Ac, lda](int64_t k, int64_t i) { return Ac[k * lda + i]; },
+            sum_part + c * M, tree.data());
     }
     release_pack<T>();
     // Reduction over chunks, in chunk order, rows of C shared out.
@@ -288,6 +302,11 @@ void k_split_gemm(bool parallel, bool trans_a, bool trans_b, int64_t M, int64_t 
         T out = beta == T(0) ? alpha * acc : alpha * acc + beta * ci[j];
         if (bias) out += bias[j];
         ci[j] = out;
+      }
+      if (sums) {
+        T acc = sum_part[i];
+        for (int64_t c = 1; c < chunks; ++c) acc += sum_part[c * M + i];
+        a_sums[i] = acc;
       }
     }
   }
@@ -469,6 +488,26 @@ void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64_t 
               beta, C + b * stride_c, ldc);
 }
 
+template <class T>
+void linear_weight_grad(int64_t rows, int64_t out, int64_t in, const T* dy, const T* x, T* dw,
+                        T* db) {
+  if (out <= 0 || in <= 0) {
+    if (db && out > 0) sum_axis<T>(dy, db, 1, rows, out);
+    return;
+  }
+  const bool own = omp_in_parallel() || work_at_most(out, in, std::max<int64_t>(rows, 1), kSmallGemmMaxWork) ||
+                   blas_falls_back_to_generic_kernels();
+  if (db && own && use_k_split(out, in, rows)) {
+    const double work = double(out) * double(in) * double(rows);
+    const bool parallel = !omp_in_parallel() && work >= double(kGemmParallelWork);
+    k_split_gemm(parallel, true, false, out, in, rows, T(1), dy, out, x, in, T(0), dw, in,
+                 static_cast<const T*>(nullptr), db);
+    return;
+  }
+  gemm<T>(true, false, out, in, rows, T(1), dy, out, x, in, T(0), dw, in);
+  if (db) sum_axis<T>(dy, db, 1, rows, out);
+}
+
 void set_blas_threads(int n) { openblas_set_num_threads(std::max(n, 1)); }
 int blas_threads() { return openblas_get_num_threads(); }
 const char* blas_core_name() { return openblas_get_corename(); }
@@ -484,6 +523,7 @@ const char* blas_core_name() { return openblas_get_corename(); }
                               const T*, int64_t, T, T*, int64_t, const T*);                      \
   template void gemm_own<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t,        \
                             const T*, int64_t, T, T*, int64_t, const T*);                        \
+  template void linear_weight_grad<T>(int64_t, int64_t, int64_t, const T*, const T*, T*, T*);  \
   template void gemm_batched<T>(int64_t, bool, bool, int64_t, int64_t, int64_t, T, const T*,    \
                                 int64_t, int64_t, const T*, int64_t, int64_t, T, T*, int64_t,   \
                                 int64_t);

@@ -74,6 +74,16 @@ void gemm_own(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alp
               int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc,
               const T* bias = nullptr);
 
+// The weight and bias gradients of a Linear y = x·Wᵀ + b, in one pass over dy where it can:
+//   dw[out, in] = dyᵀ·x,  db[out] = Σ_rows dy      (dy: [rows, out], x: [rows, in], contiguous)
+// Where gemm would run amor's kernel with the K split (rows >= 2048), the column sums of each
+// chunk of dy are taken while the split has the chunk in cache and summed in chunk order like
+// the products (db's bits then differ from sum_axis's, but not with the thread count);
+// otherwise gemm then sum_axis. db may be null (then this is gemm).
+template <class T>
+void linear_weight_grad(int64_t rows, int64_t out, int64_t in, const T* dy, const T* x, T* dw,
+                        T* db);
+
 // OpenBLAS's thread pool size (openblas_set_num_threads / openblas_get_num_threads).
 void set_blas_threads(int n);
 int blas_threads();

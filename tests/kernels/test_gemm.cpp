@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <limits>
 #include <random>
+#include <string>
+#include <tuple>
 #include <vector>
 
 namespace kc = amor::kernels::cpu;
@@ -228,6 +230,45 @@ TEST(Gemm, KSplitComputesTheTransposeBitForBit) {
         ADD_FAILURE() << "(" << i << "," << j << "): " << C[size_t(i * N + j)] << " vs "
                       << Ct[size_t(j * M + i)];
   check_one<float>(Path::own, true, false, M, N, K, 1.f, 0.f, rng);  // and against the twin
+}
+
+// linear_weight_grad: dw = dyᵀ·x and db = Σ_rows dy against double sums, below the K split
+// (gemm + sum_axis) and above it (db from the chunks), and the same bits for 1, 2, 3 threads.
+TEST(LinearWeightGrad, MatchesReferenceAndThreadCounts) {
+  std::mt19937_64 rng(31);
+  const int saved = omp_get_max_threads();
+  for (const auto& [rows, out, in] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+           {300, 7, 5}, {2047, 20, 33}, {5000, 150, 50}, {4100, 50, 40}, {2500, 3, 1}}) {
+    SCOPED_TRACE(std::to_string(rows) + " rows, " + std::to_string(out) + " x " + std::to_string(in));
+    Mat<float> dy(rows, out, 0, rng), x(rows, in, 0, rng);
+    std::vector<float> dw(static_cast<size_t>(out * in)), db(static_cast<size_t>(out));
+    omp_set_num_threads(1);
+    kc::linear_weight_grad<float>(rows, out, in, dy.data(), x.data(), dw.data(), db.data());
+    const double eps = std::numeric_limits<float>::epsilon();
+    for (int64_t i = 0; i < out; ++i) {
+      double s = 0, sa = 0;
+      for (int64_t k = 0; k < rows; ++k) s += dy.at(k, i), sa += std::abs(dy.at(k, i));
+      EXPECT_NEAR(db[size_t(i)], s, eps * (64 + std::log2(double(rows))) * sa) << "db " << i;
+      for (int64_t j = 0; j < in; ++j) {
+        double w = 0, wa = 0;
+        for (int64_t k = 0; k < rows; ++k)
+          w += double(dy.at(k, i)) * x.at(k, j), wa += std::abs(double(dy.at(k, i)) * x.at(k, j));
+        ASSERT_NEAR(dw[size_t(i * in + j)], w, eps * double(rows + 2) * wa) << "dw " << i << "," << j;
+      }
+    }
+    for (int threads : {2, 3}) {
+      omp_set_num_threads(threads);
+      std::vector<float> dw2(dw.size()), db2(db.size());
+      kc::linear_weight_grad<float>(rows, out, in, dy.data(), x.data(), dw2.data(), db2.data());
+      EXPECT_EQ(dw2, dw) << threads << " threads";
+      EXPECT_EQ(db2, db) << threads << " threads";
+    }
+    // Without db it is the plain GEMM, bit for bit.
+    std::vector<float> dw3(dw.size());
+    kc::linear_weight_grad<float>(rows, out, in, dy.data(), x.data(), dw3.data(), nullptr);
+    EXPECT_EQ(dw3, dw);
+  }
+  omp_set_num_threads(saved);
 }
 
 TEST(Gemm, KZeroScalesC) {
