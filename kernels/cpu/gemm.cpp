@@ -109,20 +109,37 @@ inline void row_tile(int64_t i0, int64_t K, int64_t j0, int64_t cols, T alpha, c
   store_tile<T, W>(c0, ldc, R, cols, acc, alpha, beta, bias ? bias + j0 : nullptr);
 }
 
-// Columns [j0, j0 + cols) of C, cols <= W, for all M rows: tiles of kRows rows, then 4, 2, 1.
+// Columns [j0, j0 + cols) of C, cols <= W, for all M rows: tiles of kRows rows; the last one to
+// four rows join the last full tile (9 to 12 rows: M = 50 runs 5 x 8 + 10), and a remainder of
+// five to seven rows gets a tile of its own. A tile of 1 or 2 rows holds too few accumulators
+// to hide the FMA latency (it ran at a quarter of the 8-row rate).
 template <class T, int64_t W>
 void column_panel(int64_t M, int64_t K, int64_t j0, int64_t cols, T alpha, const T* A,
                   int64_t rsa, int64_t csa, const T* Bp, int64_t ldbp, T beta, T* C,
                   int64_t ldc, const T* bias) {
+  auto tile = [&]<int64_t R>(int64_t i0) {
+    row_tile<T, W, R>(i0, K, j0, cols, alpha, A, rsa, csa, Bp, ldbp, beta, C, ldc, bias);
+  };
   int64_t i0 = 0;
-  for (; i0 + kRows <= M; i0 += kRows)
-    row_tile<T, W, kRows>(i0, K, j0, cols, alpha, A, rsa, csa, Bp, ldbp, beta, C, ldc, bias);
-  if (i0 + 4 <= M)
-    row_tile<T, W, 4>(i0, K, j0, cols, alpha, A, rsa, csa, Bp, ldbp, beta, C, ldc, bias), i0 += 4;
-  if (i0 + 2 <= M)
-    row_tile<T, W, 2>(i0, K, j0, cols, alpha, A, rsa, csa, Bp, ldbp, beta, C, ldc, bias), i0 += 2;
-  if (i0 < M)
-    row_tile<T, W, 1>(i0, K, j0, cols, alpha, A, rsa, csa, Bp, ldbp, beta, C, ldc, bias);
+  for (; M - i0 >= kRows; i0 += kRows) {
+    switch (M - i0 - kRows) {  // rows left after this tile
+      case 1: return tile.template operator()<kRows + 1>(i0);
+      case 2: return tile.template operator()<kRows + 2>(i0);
+      case 3: return tile.template operator()<kRows + 3>(i0);
+      case 4: return tile.template operator()<kRows + 4>(i0);
+      default: tile.template operator()<kRows>(i0);
+    }
+  }
+  switch (M - i0) {
+    case 7: return tile.template operator()<7>(i0);
+    case 6: return tile.template operator()<6>(i0);
+    case 5: return tile.template operator()<5>(i0);
+    case 4: return tile.template operator()<4>(i0);
+    case 3: return tile.template operator()<3>(i0);
+    case 2: return tile.template operator()<2>(i0);
+    case 1: return tile.template operator()<1>(i0);
+    default: return;
+  }
 }
 
 // Per-thread scratch for a packed B. Grows, never shrinks; `src` remembers what it holds so a

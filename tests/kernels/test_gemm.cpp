@@ -176,6 +176,18 @@ TEST(Gemm, BiasDouble) {
   for (Path p : {Path::blas, Path::small, Path::own}) with_bias<double>(p);
 }
 
+// Every row-tile size of the kernel (1 to 12 rows: tails of 1-7 rows, the last 1-4 rows joined
+// to the last full 8-row tile), in both column-panel widths.
+TEST(Gemm, EveryRowTileSize) {
+  std::mt19937_64 rng(13);
+  for (int64_t M = 1; M <= 24; ++M)
+    for (int64_t N : {16, 50})
+      for (bool ta : {false, true}) {
+        check_one<float>(Path::small, ta, false, M, N, 37, 1.f, 0.f, rng);
+        check_one<double>(Path::small, ta, true, M, N, 37, 0.5, 2.0, rng);
+      }
+}
+
 TEST(Gemm, OwnKernelSameBitsForAnyThreadCount) {
   // gemm_own splits K (weight-gradient shape) or rows of C across threads; gemm_small runs the
   // same arithmetic serially. All must agree bit for bit.
