@@ -36,15 +36,20 @@ struct Problem {
     dout.resize(size_t(n));
     for (auto& x : qkv) x = u(rng);
     for (auto& x : dout) x = u(rng);
-    out.assign(size_t(n), 0.0f);
+    out.assign(size_t(kB * T * kH * D), 0.0f);
+    dout.resize(out.size());
     dqkv.assign(size_t(n), 0.0f);
     lse.assign(size_t(kB * kH * T), 0.0f);
     mask.resize(size_t(kB * T * T));
     for (int64_t b = 0; b < kB; ++b)
       for (int64_t i = 0; i < T; ++i)
         for (int64_t j = 0; j < T; ++j) mask[size_t((b * T + i) * T + j)] = i == j || (rng() & 1);
+    // As nn::MultiHeadAttention runs it: q, k, v and dq, dk, dv are slices of packed
+    // [B, T, 3, H, D] buffers, out and dout contiguous [B, T, H, D].
     const int64_t st = 3 * kH * D;
-    p = {kB, T, kH, D, T * st, st, D, mask.data(), T * T, 1.0 / std::sqrt(double(D))};
+    p = kc::AttentionParams::same_layout(kB, T, kH, D, {T * st, st, D}, mask.data(), T * T,
+                                         1.0 / std::sqrt(double(D)));
+    p.out = p.dout = {T * kH * D, kH * D, D};
   }
   const float* q() const { return qkv.data(); }
   const float* k() const { return qkv.data() + kH * D; }

@@ -110,7 +110,22 @@ struct Capture {
   std::vector<Tensor> grads;
 };
 
-Tensor accumulate(const Tensor& acc, const Tensor& g) { return acc.defined() ? add(acc, g) : g; }
+// acc + g for a gradient reaching the same slot twice (a tensor used by several ops). When nothing
+// else can see acc's memory (this slot holds the only reference to its impl and storage, e.g. a
+// gradient an op just allocated) g is added into it in place, saving a full-size allocation per
+// fan-in; otherwise (a gradient shared with another slot, or saved by a node) a new tensor.
+// Same bits either way (x + 1·y == x + y).
+Tensor accumulate(const Tensor& acc, const Tensor& g) {
+  if (!acc.defined()) return g;
+  const bool exclusive = acc.impl()->use_count() == 1 && acc.storage()->use_count() == 1 &&
+                         acc.storage()->owns() && acc.is_contiguous();
+  if (exclusive && acc.shape() == g.shape() && acc.dtype() == g.dtype() && acc.impl() != g.impl()) {
+    Tensor out = acc;
+    out.add_(g);
+    return out;
+  }
+  return add(acc, g);
+}
 
 void accumulate_into_leaf(TensorImpl* leaf, const Tensor& g) {
   AMOR_INTERNAL_CHECK(g.shape() == leaf->shape, "gradient ", g.shape(), " for leaf ", leaf->shape);

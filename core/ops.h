@@ -138,6 +138,12 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
 // Mask contract: a query row with no allowed key gets output 0 and zero gradients, never NaN.
 Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask = Tensor(),
                  double scale = 0.0);
+// The same on a packed projection: qkv [B, T, 3, H, D] holds q, k, v at index 0, 1, 2 of axis 2
+// (what a d → 3·H·D Linear gives, viewed as [B, T, 3, H, D]). Returns [B, T, H, D] contiguous.
+// Equal to attention(qkv.select(2, 0), qkv.select(2, 1), qkv.select(2, 2), mask, scale), but the
+// backward writes one [B, T, 3, H, D] gradient instead of three that autograd would scatter into
+// zero-filled copies of qkv and add.
+Tensor attention_qkv(const Tensor& qkv, const Tensor& mask = Tensor(), double scale = 0.0);
 
 // ---- convolution (core/ops/conv.cpp) ----------------------------------------------------------
 // 1-D convolution (cross-correlation, as PyTorch's conv1d) along the length axis of a

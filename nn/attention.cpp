@@ -20,10 +20,9 @@ Tensor MultiHeadAttention::forward(const Tensor& x, const Tensor& mask) const {
   AMOR_CHECK(x.dim() == 3 && x.shape()[2] == d_model_, ShapeError, "MultiHeadAttention: input ", x.shape(),
              " must be [B, T, ", d_model_, "]");
   const int64_t B = x.shape()[0], T = x.shape()[1];
-  // qkv: [B, T, 3, H, D] -> q, k, v: [B, T, H, D] views
+  // qkv: [B, T, 3, H, D], q, k, v at index 0, 1, 2 of axis 2
   Tensor qkv = qkv_proj_->forward(x).view(Shape{B, T, 3, heads_, head_dim_});
-  Tensor q = qkv.select(2, 0), k = qkv.select(2, 1), v = qkv.select(2, 2);
-  Tensor o = attention(q, k, v, mask);  // [B, T, H, D]
+  Tensor o = attention_qkv(qkv, mask);  // [B, T, H, D]
   return out_proj_->forward(o.view(Shape{B, T, heads_ * head_dim_}));
 }
 

@@ -4,15 +4,19 @@
 #   1. setup (Debian packages)
 #   2. build/werror: Release with warnings as errors; unit tests (ctest -LE "slow|gpu")
 #   3. build/asan:   ASan + UBSan (CUDA off, library + tests only); the unit tests again
-#   4. install build/werror into a temporary prefix; build and run examples/consumer against it
+#   4. fuzz: the safetensors reader under libFuzzer + ASan + UBSan for AMOR_FUZZ_SECONDS (default
+#      60) seconds (tests/fuzz/run_fuzz.sh: a clang build in build/fuzz of only the sources the
+#      reader needs, through ccache). A crash, sanitizer report, leak or timeout fails; so does a
+#      missing clang (scripts/setup.sh installs it)
+#   5. install build/werror into a temporary prefix; build and run examples/consumer against it
 #      with find_package(amor)
-#   5. when nvcc is present: the CUDA sources compiled for sm_80/sm_90 and the `gpu` tests run
+#   6. when nvcc is present: the CUDA sources compiled for sm_80/sm_90 and the `gpu` tests run
 #      (they skip when the machine has no GPU)
 #
 # Every stage runs even when an earlier one failed: a build that fails on one file still builds
 # everything else, and its tests run (a test executable that could not be built shows up as a
 # failing `<name>_NOT_BUILT` test). The exit status is non-zero when any stage failed.
-# Environment: AMOR_JOBS (default 2).
+# Environment: AMOR_JOBS (default 2), AMOR_FUZZ_SECONDS (default 60).
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -94,7 +98,25 @@ if [ -f build/asan/CTestTestfile.cmake ]; then
 fi
 unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
-# ---- 4. install + find_package(amor) consumer -------------------------------------------------
+# ---- 4. fuzz the safetensors reader -----------------------------------------------------------
+fuzz_seconds="${AMOR_FUZZ_SECONDS:-60}"
+banner "fuzz: safetensors reader (${fuzz_seconds}s, libFuzzer + ASan + UBSan)"
+t0=$(date +%s)
+if [ -z "$(command -v clang++ || command -v clang++-14 || true)" ]; then
+  echo "test.sh: clang++ not found, so the fuzz target cannot be built; scripts/setup.sh installs" \
+       "clang and libclang-rt-14-dev: did setup fail?" >&2
+  record "fuzz (safetensors)" 1 "clang++ missing"
+else
+  # Leak checking as probed above; a finding aborts, so the fuzzer exits non-zero.
+  ASAN_OPTIONS="abort_on_error=1:detect_leaks=$detect_leaks" AMOR_FUZZ_BUILD_DIR="$root/build/fuzz" \
+    bash tests/fuzz/run_fuzz.sh "$fuzz_seconds" 2>&1 | tee "$tmp/fuzz.log" | grep -vE "^#[0-9]+|NEW_FUNC"
+  fuzz_rc=${PIPESTATUS[0]}
+  summaries+=("[fuzz] $(grep -E '^Done [0-9]+ runs' "$tmp/fuzz.log" | tail -1)")
+  [ "$fuzz_rc" -ne 0 ] && echo "test.sh: the fuzzer failed; reproducer (if any) in build/fuzz/artifacts/" >&2
+  record "fuzz (safetensors)" "$fuzz_rc" "$(elapsed "$t0")"
+fi
+
+# ---- 5. install + find_package(amor) consumer -------------------------------------------------
 banner "install + examples/consumer"
 if [ -f build/werror/cmake_install.cmake ]; then
   t0=$(date +%s)
@@ -115,7 +137,7 @@ else
   failed=1
 fi
 
-# ---- 5. CUDA ----------------------------------------------------------------------------------
+# ---- 6. CUDA ----------------------------------------------------------------------------------
 banner "CUDA"
 if [ -n "$nvcc_bin" ]; then
   lib=build/werror/kernels/cuda/libamor_kernels_cuda.a

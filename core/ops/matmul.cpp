@@ -118,17 +118,17 @@ struct LinearBackward final : Node {
                     T(0), dx.data<T>(), in_f);
         gi[0] = dx.reshape(x_shape);
       }
-      if (edges[1].valid()) {  // dW[out, in] = dyᵀ · x
+      const bool want_db = edges.size() > 2 && edges[2].valid();
+      Tensor db = want_db ? Tensor::empty(Shape{out_f}, X.dtype()) : Tensor();
+      if (edges[1].valid()) {  // dW[out, in] = dyᵀ · x, and db[out] = Σ_rows dy in the same pass
         Tensor dw = Tensor::empty(Shape{out_f, in_f}, X.dtype());
-        kc::gemm<T>(true, false, out_f, in_f, rows, T(1), dy.data<T>(), out_f, X.data<T>(), in_f,
-                    T(0), dw.data<T>(), in_f);
+        kc::linear_weight_grad<T>(rows, out_f, in_f, dy.data<T>(), X.data<T>(), dw.data<T>(),
+                                  want_db ? db.data<T>() : nullptr);
         gi[1] = dw;
-      }
-      if (edges.size() > 2 && edges[2].valid()) {  // db[out] = Σ_rows dy
-        Tensor db = Tensor::empty(Shape{out_f}, X.dtype());
+      } else if (want_db) {
         kc::sum_axis<T>(dy.data<T>(), db.data<T>(), 1, rows, out_f);
-        gi[2] = db;
       }
+      if (want_db) gi[2] = db;
     });
   }
   void release() override { x.reset(); w.reset(); }
@@ -169,27 +169,21 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     AMOR_CHECK(bias.dim() == 1 && bias.shape()[0] == out_f, ShapeError, op, ": bias ", bias.shape(),
                " does not match weight ", weight.shape());
   }
-  Tensor X, W;
+  Tensor X, W, b;
   {
     NoGradGuard no_grad;  // layout helpers only; the op records one LinearBackward below
     X = x.contiguous().reshape(Shape{-1, in_f});
     W = weight.contiguous();
+    if (bias.defined()) b = bias.contiguous();
   }
   const int64_t rows = X.shape()[0];
   Shape out_shape = x.shape();
   out_shape[out_shape.size() - 1] = out_f;
   Tensor y = Tensor::empty(out_shape, x.dtype());
   dispatch_float(x.dtype(), op, [&]<class T>() {
-    T* yp = y.data<T>();
-    T beta = T(0);
-    if (bias.defined()) {  // bias folded in: rows start as b, the GEMM accumulates onto them
-      Tensor bc = bias.contiguous();
-      const T* bp = bc.data<T>();
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t j = 0; j < out_f; ++j) yp[r * out_f + j] = bp[j];
-      beta = T(1);
-    }
-    kc::gemm<T>(false, true, rows, out_f, in_f, T(1), X.data<T>(), in_f, W.data<T>(), in_f, beta, yp, out_f);
+    // y = X·Wᵀ + b, the bias added by the GEMM's epilogue.
+    kc::gemm<T>(false, true, rows, out_f, in_f, T(1), X.data<T>(), in_f, W.data<T>(), in_f, T(0), y.data<T>(),
+                out_f, b.defined() ? b.data<T>() : nullptr);
   });
   if (bias.defined() ? any_requires_grad({&x, &weight, &bias}) : any_requires_grad({&x, &weight})) {
     auto* n = bias.defined() ? record<LinearBackward>(y, {&x, &weight, &bias}, x.shape())

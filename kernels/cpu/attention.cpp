@@ -247,11 +247,11 @@ inline void pack_rows(const T* x, int64_t st, int64_t nv, int64_t D, int64_t Dp,
 }
 
 // Forward scores for keys j .. j+JB-1 of one query block:
-//   S[r][l] = Σ_d qt[d][l]·k[(j+r)·st + d] + bias(l, j+r)  (-inf where masked),
+//   S[r][l] = Σ_d qt[d][l]·k[(j+r)·kst + d] + bias(l, j+r)  (-inf where masked),
 //   m[l] = max(m[l], S[r][l]).
 // kj = k row j, bj = bias row j at the block's first query, Sj = scratch row j.
 template <class T, int kD, int JB>
-inline void score_rows(int64_t Drt, const T* qt, const T* kj, int64_t st, const T* bj,
+inline void score_rows(int64_t Drt, const T* qt, const T* kj, int64_t kst, const T* bj,
                        int64_t Tp, T* Sj, T* m) {
   constexpr int W = kW<T>;
   const int64_t D = kD > 0 ? kD : Drt;
@@ -259,7 +259,7 @@ inline void score_rows(int64_t Drt, const T* qt, const T* kj, int64_t st, const 
   for (int64_t d = 0; d < D; ++d) {
     const T* qd = qt + d * W;
     for (int r = 0; r < JB; ++r) {
-      const T kd = kj[r * st + d];
+      const T kd = kj[r * kst + d];
 #pragma omp simd
       for (int l = 0; l < W; ++l) s[r][l] += kd * qd[l];
     }
@@ -277,9 +277,10 @@ inline void score_rows(int64_t Drt, const T* qt, const T* kj, int64_t st, const 
 }
 
 // Backward, keys j .. j+JB-1 of one query block: recompute P from the scores and lse, and
-//   dS[r][l] = P[r][l] · (Σ_d ot[d][l]·v[(j+r)·st + d] − delta[l]).
+//   dS[r][l] = P[r][l] · (Σ_d ot[d][l]·v[(j+r)·vst + d] − delta[l]).
 template <class T, int kD, int JB>
-inline void grad_rows(int64_t Drt, const T* qt, const T* ot, const T* kj, const T* vj, int64_t st,
+inline void grad_rows(int64_t Drt, const T* qt, const T* ot, const T* kj, int64_t kst,
+                      const T* vj, int64_t vst,
                       const T* bj, int64_t Tp, const T* lse, const T* delta, T* Pj,
                       T* dSj) {
   constexpr int W = kW<T>;
@@ -290,8 +291,8 @@ inline void grad_rows(int64_t Drt, const T* qt, const T* ot, const T* kj, const 
     const T* qd = qt + d * W;
     const T* od = ot + d * W;
     for (int r = 0; r < JB; ++r) {
-      const T kd = kj[r * st + d];
-      const T vd = vj[r * st + d];
+      const T kd = kj[r * kst + d];
+      const T vd = vj[r * vst + d];
 #pragma omp simd
       for (int l = 0; l < W; ++l) {
         s[r][l] += kd * qd[l];
@@ -426,18 +427,19 @@ template <class T, int kD>
 void forward_head(const AttentionParams& p, const T* q, const T* k, const T* v, T* o, T* lse,
                   const T* bias, Scratch<T>& ws) {
   constexpr int W = kW<T>;
-  const int64_t Tn = p.T, D = kD > 0 ? kD : p.D, st = p.st, Tp = ws.Tp;
+  const int64_t Tn = p.T, D = kD > 0 ? kD : p.D, Tp = ws.Tp;
+  const int64_t qst = p.q.st, kst = p.k.st, vst = p.v.st, ost = p.out.st;
   const T qscale = T(p.scale * double(kLog2e<T>));  // scores in the units of softmax_exp
   T* qt = ws.qt;
   T* S = ws.P;
   for (int64_t i0 = 0; i0 < Tn; i0 += W) {
     const int64_t nv = std::min<int64_t>(W, Tn - i0);
-    pack_columns(q + i0 * st, st, nv, D, qscale, qt);
+    pack_columns(q + i0 * qst, qst, nv, D, qscale, qt);
 
     alignas(64) T m[W];
     for (int l = 0; l < W; ++l) m[l] = -kInf<T>;
     for_key_groups(Tn, [&](auto jb, int64_t j) {
-      score_rows<T, kD, decltype(jb)::value>(D, qt, k + j * st, st, bias + j * Tp + i0, Tp,
+      score_rows<T, kD, decltype(jb)::value>(D, qt, k + j * kst, kst, bias + j * Tp + i0, Tp,
                                              S + j * W, m);
     });
 
@@ -460,9 +462,9 @@ void forward_head(const AttentionParams& p, const T* q, const T* k, const T* v, 
     };
     if constexpr (kD > 0 && kD <= 16) {  // exp fused into P V, one register tile
       alignas(64) T acc[kD > 0 ? kD : 1][W];
-      pv_chunk<T, kD, true>(Tn, S, v, st, shift, sum, acc);
+      pv_chunk<T, kD, true>(Tn, S, v, vst, shift, sum, acc);
       finish_rows();
-      store_rows<T, kD>(acc, inv, nv, o + i0 * st, st);
+      store_rows<T, kD>(acc, inv, nv, o + i0 * ost, ost);
     } else {  // weights in place, then P V in column chunks
       for (int64_t j = 0; j < Tn; ++j) {
         T* sj = S + j * W;
@@ -474,7 +476,7 @@ void forward_head(const AttentionParams& p, const T* q, const T* k, const T* v, 
         }
       }
       finish_rows();
-      weighted_sum<T, kD>(Tn, D, S, v, st, inv, nv, o + i0 * st, st);
+      weighted_sum<T, kD>(Tn, D, S, v, vst, inv, nv, o + i0 * ost, ost);
     }
   }
 }
@@ -484,7 +486,8 @@ void backward_head(const AttentionParams& p, const T* q, const T* k, const T* v,
                    const T* lse, const T* dout, T* dq, T* dk, T* dv, const T* bias,
                    Scratch<T>& ws) {
   constexpr int W = kW<T>;
-  const int64_t Tn = p.T, D = kD > 0 ? kD : p.D, st = p.st, Tp = ws.Tp, Dp = ws.Dp;
+  const int64_t Tn = p.T, D = kD > 0 ? kD : p.D, Tp = ws.Tp, Dp = ws.Dp;
+  const int64_t qst = p.q.st, kst = p.k.st, vst = p.v.st, ost = p.out.st, gst = p.dout.st;
   const T scale = T(p.scale);
   const T qscale = T(p.scale * double(kLog2e<T>));  // as in forward_head: same scores
   std::fill(ws.dK, ws.dK + Tn * Dp, T(0));
@@ -494,15 +497,15 @@ void backward_head(const AttentionParams& p, const T* q, const T* k, const T* v,
 
   for (int64_t i0 = 0; i0 < Tn; i0 += W) {
     const int64_t nv = std::min<int64_t>(W, Tn - i0);
-    pack_columns(q + i0 * st, st, nv, D, qscale, ws.qt);
-    pack_columns(dout + i0 * st, st, nv, D, T(1), ws.ot);
-    pack_rows(q + i0 * st, st, nv, D, Dp, scale, ws.qr);
-    pack_rows(dout + i0 * st, st, nv, D, Dp, T(1), ws.orow);
+    pack_columns(q + i0 * qst, qst, nv, D, qscale, ws.qt);
+    pack_columns(dout + i0 * gst, gst, nv, D, T(1), ws.ot);
+    pack_rows(q + i0 * qst, qst, nv, D, Dp, scale, ws.qr);
+    pack_rows(dout + i0 * gst, gst, nv, D, Dp, T(1), ws.orow);
     // Δ_l = dO_l·O_l; padding lanes get lse = +inf (P = 0) and Δ = 0.
     alignas(64) T delta[W] = {}, L[W];
     for (int64_t l = 0; l < nv; ++l) {
       const T* dol = ws.orow + l * Dp;
-      const T* ol = o + (i0 + l) * st;
+      const T* ol = o + (i0 + l) * ost;
       T acc = 0;
       for (int64_t d = 0; d < D; ++d) acc += dol[d] * ol[d];
       delta[l] = acc;
@@ -510,12 +513,12 @@ void backward_head(const AttentionParams& p, const T* q, const T* k, const T* v,
     for (int l = 0; l < W; ++l) L[l] = l < nv ? lse[i0 + l] : kInf<T>;
 
     for_key_groups(Tn, [&](auto jb, int64_t j) {
-      grad_rows<T, kD, decltype(jb)::value>(D, ws.qt, ws.ot, k + j * st, v + j * st, st,
+      grad_rows<T, kD, decltype(jb)::value>(D, ws.qt, ws.ot, k + j * kst, kst, v + j * vst, vst,
                                             bias + j * Tp + i0, Tp, L, delta, ws.P + j * W,
                                             ws.dS + j * W);
     });
     // dQ = scale · dS K: rows of this block, written once.
-    weighted_sum<T, kD>(Tn, D, ws.dS, k, st, scale_l, nv, dq + i0 * st, st);
+    weighted_sum<T, kD>(Tn, D, ws.dS, k, kst, scale_l, nv, dq + i0 * p.dq.st, p.dq.st);
     // dV += Pᵀ dO, dK += dSᵀ (scale·Q): this block's share, added in block order.
     for_key_groups(Tn, [&](auto jb, int64_t j) {
       accumulate_kv<T, decltype(jb)::value>(j, nv, Dp, ws.P, ws.dS, ws.orow, ws.qr, ws.dV,
@@ -524,8 +527,8 @@ void backward_head(const AttentionParams& p, const T* q, const T* k, const T* v,
   }
   for (int64_t j = 0; j < Tn; ++j)
     for (int64_t d = 0; d < D; ++d) {
-      dk[j * st + d] = ws.dK[j * Dp + d];
-      dv[j * st + d] = ws.dV[j * Dp + d];
+      dk[j * p.dk.st + d] = ws.dK[j * Dp + d];
+      dv[j * p.dv.st + d] = ws.dV[j * Dp + d];
     }
 }
 
@@ -542,6 +545,9 @@ inline void prefetch_rows(const T* x, int64_t Tn, int64_t st, int64_t D) {
       __builtin_prefetch(reinterpret_cast<const void*>(line), kWrite, 2);
   }
 }
+
+// Offset of (b, h, token 0) in an operand.
+inline int64_t at(const AttentionStrides& s, int64_t b, int64_t h) { return b * s.sb + h * s.sh; }
 
 inline bool run_parallel(const AttentionParams& p) {
   const int64_t pairs = p.B * p.H;
@@ -567,16 +573,15 @@ void forward_all(const AttentionParams& p, const T* q, const T* k, const T* v, T
 #pragma omp for schedule(dynamic, chunk)
     for (int64_t bh = 0; bh < pairs; ++bh) {
       const int64_t b = bh / p.H, h = bh % p.H;
-      const int64_t off = b * p.sb + h * p.sh;
       if (bh + 1 < pairs) {
-        const int64_t next = (bh + 1) / p.H * p.sb + (bh + 1) % p.H * p.sh;
-        prefetch_rows<0>(q + next, p.T, p.st, p.D);
-        prefetch_rows<0>(k + next, p.T, p.st, p.D);
-        prefetch_rows<0>(v + next, p.T, p.st, p.D);
-        prefetch_rows<1>(out + next, p.T, p.st, p.D);
+        const int64_t nb = (bh + 1) / p.H, nh = (bh + 1) % p.H;
+        prefetch_rows<0>(q + at(p.q, nb, nh), p.T, p.q.st, p.D);
+        prefetch_rows<0>(k + at(p.k, nb, nh), p.T, p.k.st, p.D);
+        prefetch_rows<0>(v + at(p.v, nb, nh), p.T, p.v.st, p.D);
+        prefetch_rows<1>(out + at(p.out, nb, nh), p.T, p.out.st, p.D);
       }
-      forward_head<T, kD>(p, q + off, k + off, v + off, out + off, lse + bh * p.T,
-                          ws.bias_for(p, b), ws);
+      forward_head<T, kD>(p, q + at(p.q, b, h), k + at(p.k, b, h), v + at(p.v, b, h),
+                          out + at(p.out, b, h), lse + bh * p.T, ws.bias_for(p, b), ws);
     }
   }
 }
@@ -591,20 +596,21 @@ void backward_all(const AttentionParams& p, const T* q, const T* k, const T* v, 
 #pragma omp for schedule(dynamic, chunk)
     for (int64_t bh = 0; bh < pairs; ++bh) {
       const int64_t b = bh / p.H, h = bh % p.H;
-      const int64_t off = b * p.sb + h * p.sh;
       if (bh + 1 < pairs) {
-        const int64_t next = (bh + 1) / p.H * p.sb + (bh + 1) % p.H * p.sh;
-        prefetch_rows<0>(q + next, p.T, p.st, p.D);
-        prefetch_rows<0>(k + next, p.T, p.st, p.D);
-        prefetch_rows<0>(v + next, p.T, p.st, p.D);
-        prefetch_rows<0>(out + next, p.T, p.st, p.D);
-        prefetch_rows<0>(dout + next, p.T, p.st, p.D);
-        prefetch_rows<1>(dq + next, p.T, p.st, p.D);
-        prefetch_rows<1>(dk + next, p.T, p.st, p.D);
-        prefetch_rows<1>(dv + next, p.T, p.st, p.D);
+        const int64_t nb = (bh + 1) / p.H, nh = (bh + 1) % p.H;
+        prefetch_rows<0>(q + at(p.q, nb, nh), p.T, p.q.st, p.D);
+        prefetch_rows<0>(k + at(p.k, nb, nh), p.T, p.k.st, p.D);
+        prefetch_rows<0>(v + at(p.v, nb, nh), p.T, p.v.st, p.D);
+        prefetch_rows<0>(out + at(p.out, nb, nh), p.T, p.out.st, p.D);
+        prefetch_rows<0>(dout + at(p.dout, nb, nh), p.T, p.dout.st, p.D);
+        prefetch_rows<1>(dq + at(p.dq, nb, nh), p.T, p.dq.st, p.D);
+        prefetch_rows<1>(dk + at(p.dk, nb, nh), p.T, p.dk.st, p.D);
+        prefetch_rows<1>(dv + at(p.dv, nb, nh), p.T, p.dv.st, p.D);
       }
-      backward_head<T, kD>(p, q + off, k + off, v + off, out + off, lse + bh * p.T,
-                           dout + off, dq + off, dk + off, dv + off, ws.bias_for(p, b), ws);
+      backward_head<T, kD>(p, q + at(p.q, b, h), k + at(p.k, b, h), v + at(p.v, b, h),
+                           out + at(p.out, b, h), lse + bh * p.T, dout + at(p.dout, b, h),
+                           dq + at(p.dq, b, h), dk + at(p.dk, b, h), dv + at(p.dv, b, h),
+                           ws.bias_for(p, b), ws);
     }
   }
 }

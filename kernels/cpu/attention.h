@@ -33,22 +33,42 @@ namespace amor::kernels::cpu {
 // B·H·T²·D below this runs on the calling thread.
 inline constexpr int64_t kAttentionParallelWork = int64_t{1} << 15;
 
-struct AttentionParams {  // all strides in elements
-  int64_t B, T, H, D;     // batch, tokens (queries = keys), heads, head dim
-  // q, k, v, out, and their gradients: [B, T, H, D] addressed with these strides
-  int64_t sb, st, sh;     // stride of batch, token, head (head-dim stride is 1)
-  const uint8_t* mask;    // nullable; mask[b*mask_sb + i*T + j] != 0 means query i may attend key j
-  int64_t mask_sb;        // 0 for one [T, T] mask shared by the batch, T*T for [B, T, T]
-  double scale;           // usually 1/sqrt(D)
+// Where the [B, T, H, D] elements of one operand live: element (b, t, h, d) is at
+// b·sb + t·st + h·sh + d (in elements; the head-dim stride is 1).
+struct AttentionStrides {
+  int64_t sb = 0, st = 0, sh = 0;
 };
 
-// q, k, v, out: [B, T, H, D] with p's strides (q, k, v may be slices of one packed
-// [B, T, 3, H, D] buffer). lse: [B, H, T] contiguous. out and lse are overwritten.
+struct AttentionParams {
+  int64_t B = 0, T = 0, H = 0, D = 0;  // batch, tokens (queries = keys), heads, head dim
+  // Each operand has its own strides: q, k, v may be slices of one packed [B, T, 3, H, D]
+  // projection while out is a contiguous [B, T, H, D] tensor, and the backward can write dq,
+  // dk, dv straight into the slices of one packed gradient.
+  AttentionStrides q, k, v, out;       // forward and backward
+  AttentionStrides dout, dq, dk, dv;   // backward only
+  const uint8_t* mask = nullptr;  // nullable; mask[b*mask_sb + i*T + j] != 0: query i may attend key j
+  int64_t mask_sb = 0;            // 0 for one [T, T] mask shared by the batch, T*T for [B, T, T]
+  double scale = 1.0;             // usually 1/sqrt(D)
+
+  // Every operand (and gradient) with the same strides.
+  static AttentionParams same_layout(int64_t B, int64_t T, int64_t H, int64_t D, AttentionStrides s,
+                                     const uint8_t* mask, int64_t mask_sb, double scale) {
+    AttentionParams p;
+    p.B = B, p.T = T, p.H = H, p.D = D;
+    p.q = p.k = p.v = p.out = p.dout = p.dq = p.dk = p.dv = s;
+    p.mask = mask, p.mask_sb = mask_sb, p.scale = scale;
+    return p;
+  }
+};
+
+// q, k, v, out: [B, T, H, D] with the strides p.q, p.k, p.v, p.out. lse: [B, H, T] contiguous.
+// out and lse are overwritten.
 template <class T>
 void attention_fwd(const AttentionParams& p, const T* q, const T* k, const T* v, T* out, T* lse);
 
-// q, k, v, out, lse as saved by attention_fwd; dout: [B, T, H, D] with p's strides.
-// dq, dk, dv: [B, T, H, D] with p's strides, overwritten (not accumulated into).
+// q, k, v, out, lse as saved by attention_fwd; dout: [B, T, H, D] with strides p.dout.
+// dq, dk, dv: [B, T, H, D] with strides p.dq, p.dk, p.dv, every element overwritten (not
+// accumulated into). They must not overlap each other or the inputs.
 template <class T>
 void attention_bwd(const AttentionParams& p, const T* q, const T* k, const T* v, const T* out,
                    const T* lse, const T* dout, T* dq, T* dk, T* dv);

@@ -10,6 +10,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdint>
 
 namespace amor::kernels::cpu {
@@ -18,6 +19,10 @@ inline constexpr int kLoopMaxDims = 8;
 inline constexpr int kLoopMaxOperands = 4;
 // Below this many elements a loop runs on the calling thread only.
 inline constexpr int64_t kParallelThreshold = 32768;
+// One long row (a contiguous operation coalesces to a single axis) is cut into pieces of this
+// many elements, fixed by the size alone: each element then lands at the same place of the same
+// vectorised loop whatever the number of threads, so the bits do not depend on it.
+inline constexpr int64_t kFlatChunk = 8192;
 
 struct LoopGeometry {
   int ndim = 0;
@@ -94,7 +99,27 @@ inline void parallel_rows(const LoopGeometry& g, RowFn&& row) {
   const int64_t rows = n_inner == 0 ? 0 : g.numel() / n_inner;
   if (rows == 0) return;
   const int64_t total = rows * n_inner;
-  if (total < kParallelThreshold || rows == 1 || omp_in_parallel()) {
+  if (total < kParallelThreshold) {
+    for_rows(g, 0, rows, row);
+    return;
+  }
+  if (rows == 1) {  // a single row: pieces of kFlatChunk over the threads
+    const int last = g.ndim - 1;
+    const int64_t chunks = (total + kFlatChunk - 1) / kFlatChunk;
+    auto piece = [&](int64_t c) {
+      int64_t off[kLoopMaxOperands] = {};
+      for (int o = 0; o < g.noperands; ++o) off[o] = c * kFlatChunk * g.stride[o][last];
+      row(off, std::min(kFlatChunk, total - c * kFlatChunk));
+    };
+    if (omp_in_parallel()) {
+      for (int64_t c = 0; c < chunks; ++c) piece(c);
+      return;
+    }
+#pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < chunks; ++c) piece(c);
+    return;
+  }
+  if (omp_in_parallel()) {
     for_rows(g, 0, rows, row);
     return;
   }

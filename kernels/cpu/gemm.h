@@ -21,19 +21,26 @@ namespace amor::kernels::cpu {
 // M·N·K <= 65536·4 on one thread), so below it a loop of BLAS calls would use one core. Covers
 // attention per head (T <= 64, D = 10: 64·64·10).
 inline constexpr int64_t kSmallGemmMaxWork = 64 * 64 * 64;
-// Total batch·M·N·K below this keeps the small batched path on the calling thread.
-inline constexpr int64_t kGemmParallelWork = int64_t{1} << 16;
+// Total batch·M·N·K below this stays on the calling thread (amor's kernel: ~10-20 µs of work
+// on one core). Forking a team for less buys nothing on an idle machine (the 2→50→50→2 MLP step,
+// GEMMs of 200·50·50, ran as fast on 1 thread as on 2) and costs a scheduler quantum at every
+// barrier when another process holds the second core (the same step went from 0.15 to 6.8 ms).
+inline constexpr int64_t kGemmParallelWork = int64_t{1} << 20;
 
-// C[M,N] = alpha · op(A)[M,K] · op(B)[K,N] + beta · C[M,N]
+// C[M,N] = alpha · op(A)[M,K] · op(B)[K,N] + beta · C[M,N] + bias
 //   A: [M,K] with row stride lda (trans_a: stored as [K,M], row stride lda)
 //   B: [K,N] with row stride ldb (trans_b: stored as [N,K], row stride ldb)
 //   C: [M,N] with row stride ldc
+//   bias: nullptr, or [N] contiguous, added to every row of C (linear's bias: the hand-written
+//         kernel adds it in its epilogue; before a BLAS call it is written into C first)
 // beta == 0 overwrites C without reading it (NaN in C does not propagate), as in BLAS.
-// M == 0 or N == 0 is a no-op; K == 0 gives C = beta·C. Leading dimensions of operands with a
-// single row are not checked (their value is never used), so views with odd strides are fine.
+// M == 0 or N == 0 is a no-op; K == 0 gives C = beta·C + bias. Leading dimensions of operands
+// with a single row are not checked (their value is never used), so views with odd strides are
+// fine.
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
-          int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+          int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc,
+          const T* bias = nullptr);
 
 // For b in [0, batch):
 //   C_b[M,N] = alpha · op(A_b) · op(B_b) + beta · C_b,  with
@@ -50,9 +57,32 @@ void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64_t 
 
 // The hand-written kernel on its own (single-threaded, no BLAS): same contract as `gemm`.
 // Exposed for tests and for callers already inside a parallel region.
+// Long reductions: K is taken in slabs of <= 256 (B's slab stays in cache), and when K >= 2048
+// with M·N <= 65536 (weight gradients) in chunks of ~1024 whose partial products are summed in
+// chunk order. Both are fixed by the shape alone, so gemm_small, gemm_own and gemm's fallback
+// give the same bits for any thread count.
 template <class T>
 void gemm_small(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
-                int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+                int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc,
+                const T* bias = nullptr);
+
+// The hand-written kernel with its OpenMP split (K chunks or row blocks of C), never BLAS: what
+// `gemm` runs when OpenBLAS fell back to its generic kernels. Same contract and same results
+// as gemm_small, whatever the number of threads.
+template <class T>
+void gemm_own(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
+              int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc,
+              const T* bias = nullptr);
+
+// The weight and bias gradients of a Linear y = x·Wᵀ + b, in one pass over dy where it can:
+//   dw[out, in] = dyᵀ·x,  db[out] = Σ_rows dy      (dy: [rows, out], x: [rows, in], contiguous)
+// Where gemm would run amor's kernel with the K split (rows >= 2048), the column sums of each
+// chunk of dy are taken while the split has the chunk in cache and summed in chunk order like
+// the products (db's bits then differ from sum_axis's, but not with the thread count);
+// otherwise gemm then sum_axis. db may be null (then this is gemm).
+template <class T>
+void linear_weight_grad(int64_t rows, int64_t out, int64_t in, const T* dy, const T* x, T* dw,
+                        T* db);
 
 // OpenBLAS's thread pool size (openblas_set_num_threads / openblas_get_num_threads).
 void set_blas_threads(int n);

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <limits>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "kernels/cpu/fast_math.h"
@@ -96,6 +97,91 @@ void sum_rows(int64_t begin, int64_t end, int64_t w, const F& f, T* out) {
   T tmp[kTile];
   sum_rows<T>(mid, end, w, f, tmp);
   for (int64_t j = 0; j < w; ++j) out[j] += tmp[j];
+}
+
+// sum_rows over whole rows of any width w: the same pairwise tree over rows (leaves of 16 rows
+// summed in order, halves split at the same points), so each column gets exactly the bits of
+// sum_rows, but every row is read contiguously once instead of once per kTile-column tile.
+// scratch: room for rows_tree_depth(end - begin) · w elements.
+inline int64_t rows_tree_depth(int64_t n) {
+  int64_t d = 1;
+  for (; n > 16; n -= n / 2) ++d;
+  return d;
+}
+
+template <class T, class F>
+void sum_rows_wide(int64_t begin, int64_t end, int64_t w, const F& f, T* out, T* scratch) {
+  constexpr int64_t kLeaf = 16;
+  if (end - begin <= kLeaf) {
+    for (int64_t j = 0; j < w; ++j) out[j] = 0;
+    for (int64_t k = begin; k < end; ++k)
+#pragma omp simd
+      for (int64_t j = 0; j < w; ++j) out[j] += f(k, j);
+    return;
+  }
+  const int64_t mid = begin + (end - begin) / 2;
+  sum_rows_wide<T>(begin, mid, w, f, out, scratch);
+  sum_rows_wide<T>(mid, end, w, f, scratch, scratch + w);
+#pragma omp simd
+  for (int64_t j = 0; j < w; ++j) out[j] += scratch[j];
+}
+
+// The nodes `levels` splits below [begin, end) of that tree (fewer where a leaf comes first),
+// in order: units of parallel work whose sums combine_rows_tree puts together exactly as the
+// serial recursion would.
+inline void rows_tree_nodes(int64_t begin, int64_t end, int levels,
+                            std::vector<std::pair<int64_t, int64_t>>& nodes) {
+  if (levels == 0 || end - begin <= 16) {
+    nodes.emplace_back(begin, end);
+    return;
+  }
+  const int64_t mid = begin + (end - begin) / 2;
+  rows_tree_nodes(begin, mid, levels - 1, nodes);
+  rows_tree_nodes(mid, end, levels - 1, nodes);
+}
+
+// out = the tree's sum from the node sums (node i at part + i·w), consuming nodes from *next.
+template <class T>
+void combine_rows_tree(int64_t begin, int64_t end, int levels, int64_t w, const T* part,
+                       size_t* next, T* out, T* scratch) {
+  if (levels == 0 || end - begin <= 16) {
+    const T* src = part + *next * size_t(w);
+    ++*next;
+    for (int64_t j = 0; j < w; ++j) out[j] = src[j];
+    return;
+  }
+  const int64_t mid = begin + (end - begin) / 2;
+  combine_rows_tree<T>(begin, mid, levels - 1, w, part, next, out, scratch);
+  combine_rows_tree<T>(mid, end, levels - 1, w, part, next, scratch, scratch + w);
+  for (int64_t j = 0; j < w; ++j) out[j] += scratch[j];
+}
+
+// out[j] = Σ_k f(k, j) over k in [0, n), j in [0, w): the sum_rows tree over whole rows, with the
+// subtrees 3 levels down spread over threads when work > kParallelWork. Same bits as sum_rows
+// per column, for any thread count.
+template <class T, class F>
+void column_sums(int64_t n, int64_t w, const F& f, T* out) {
+  const int64_t depth = rows_tree_depth(n);
+  if (n * w <= kParallelWork) {
+    std::vector<T> scratch(static_cast<size_t>(depth * w));
+    sum_rows_wide<T>(0, n, w, f, out, scratch.data());
+    return;
+  }
+  constexpr int kLevels = 3;
+  std::vector<std::pair<int64_t, int64_t>> nodes;
+  rows_tree_nodes(0, n, kLevels, nodes);
+  std::vector<T> part(nodes.size() * static_cast<size_t>(w));
+#pragma omp parallel
+  {
+    std::vector<T> scratch(static_cast<size_t>(depth * w));
+#pragma omp for schedule(dynamic, 1)
+    for (size_t i = 0; i < nodes.size(); ++i)
+      sum_rows_wide<T>(nodes[i].first, nodes[i].second, w, f, part.data() + i * size_t(w),
+                       scratch.data());
+  }
+  std::vector<T> scratch(static_cast<size_t>(kLevels + 1) * static_cast<size_t>(w));
+  size_t next = 0;
+  combine_rows_tree<T>(0, n, kLevels, w, part.data(), &next, out, scratch.data());
 }
 
 // True when v should replace best in a NaN-propagating max (kMax) or min scan that keeps the

@@ -45,6 +45,13 @@ void sum_axis_with(const T* x, T* out, int64_t outer, int64_t n, int64_t inner, 
     for_each_row(outer, work, [&](int64_t o) { out[o] = row_sum(x + o * n, n, f, false); });
     return;
   }
+  if (outer == 1 && n > 16) {
+    // One [n, inner] slice (a bias gradient, say): whole rows at a time, read once each, with
+    // the same pairwise tree (so the same bits) as the tiled loop below.
+    detail::column_sums<T>(
+        n, inner, [x, inner, &f](int64_t k, int64_t j) { return f(x[k * inner + j]); }, out);
+    return;
+  }
   for_each_tile(outer, inner, work, [&](int64_t o, int64_t j0, int64_t w) {
     const T* base = x + o * n * inner + j0;
     detail::sum_rows<T>(

@@ -45,6 +45,35 @@ TEST(Autograd, FanOutAccumulates) {
   expect_close(x.grad(), vec(expected), 1e-14, 1e-14);
 }
 
+TEST(Autograd, SharedGradientsAreNotAccumulatedInPlace) {
+  // u + v hands the same gradient tensor to u and v (it runs first: created last); u·v then adds
+  // to both. A gradient slot may be accumulated into in place only when nothing else holds it:
+  // here neither may be, or v's gradient would change with u's.
+  // y = u·v + (u + v), u = 2x, v = 3x: dy/dx = 2(1 + v) + 3(1 + u) = 5 + 12x.
+  // The upstream gradient G is the caller's (contiguous, reaches u and v as the same tensor) and
+  // must come back unchanged.
+  Tensor x = leaf({0.5, -1.0, 2.0});
+  Tensor u = x * 2.0, v = x * 3.0;
+  Tensor uv = u * v;
+  Tensor sum_uv = u + v;  // created after uv, so its backward runs first
+  Tensor y = uv + sum_uv;
+  Tensor G = vec({1.0, 1.0, 1.0});
+  y.backward(G);
+  expect_close(x.grad(), vec({5 + 12 * 0.5, 5 - 12.0, 5 + 24.0}), 1e-14, 1e-14);
+  expect_close(G, vec({1.0, 1.0, 1.0}), 0, 0);
+  // Several fan-ins into one intermediate, the later ones into a gradient it owns alone.
+  Tensor z = leaf({0.25, 1.5});
+  Tensor h = exp(z);
+  Tensor w = sum(h * h + h * 3.0 + sin(h) + h);
+  w.backward();
+  std::vector<double> expected;
+  for (double v0 : {0.25, 1.5}) {
+    const double hv = std::exp(v0);
+    expected.push_back((2 * hv + 3 + std::cos(hv) + 1) * hv);
+  }
+  expect_close(z.grad(), vec(expected), 1e-12, 1e-14);
+}
+
 TEST(Autograd, DiamondGraph) {
   // h is used by two branches that meet again: its node must run once, after both.
   Tensor x = leaf({1.0, 2.0});

@@ -3,8 +3,8 @@
 #
 #   tests/fuzz/run_fuzz.sh [seconds]      (default 60)
 #
-# Builds amor's kernels/core/nn layers and tests/fuzz/fuzz_safetensors.cpp with clang++ into
-# build/fuzz (override with AMOR_FUZZ_BUILD_DIR; the compiler with AMOR_FUZZ_CXX), writes a seed
+# Builds the amor sources the reader needs and tests/fuzz/fuzz_safetensors.cpp with clang++ (through
+# ccache when present) into build/fuzz (override with AMOR_FUZZ_BUILD_DIR; the compiler with AMOR_FUZZ_CXX), writes a seed
 # corpus of valid files, and runs the fuzzer for the given time. Exits non-zero when the fuzzer
 # finds a crash, sanitizer report or leak; the reproducer lands in build/fuzz/artifacts/ and
 # replays with `build/fuzz/fuzz_safetensors <file>`.
@@ -20,7 +20,9 @@ if [[ -z "$cxx" ]]; then
 fi
 jobs="$(nproc 2>/dev/null || echo 2)"
 
-cmake -S "$root/tests/fuzz" -B "$build" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+launcher=()
+if command -v ccache >/dev/null 2>&1; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+cmake -S "$root/tests/fuzz" -B "$build" -DCMAKE_CXX_COMPILER="$cxx" "${launcher[@]}" >/dev/null
 cmake --build "$build" -j"$jobs" --target fuzz_safetensors make_safetensors_corpus
 
 corpus="$build/corpus"

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <sstream>
@@ -230,10 +231,9 @@ void check_case(Shape s, Layout layout, MaskKind mk, std::mt19937& rng) {
         for (int64_t d = 0; d < s.D; ++d) dout[size_t(g.at(0, b, t, h, d))] = T(u(rng));
   const std::vector<uint8_t> mask = make_mask(mk, s, rng);
   const double scale = 1.0 / std::sqrt(double(std::max<int64_t>(s.D, 1)));
-  const AttentionParams p{s.B,  s.T,  s.H,
-                          s.D,  g.sb, g.st,
-                          g.sh, mk == MaskKind::none ? nullptr : mask.data(),
-                          mk == MaskKind::per_batch ? s.T * s.T : 0, scale};
+  const AttentionParams p = AttentionParams::same_layout(
+      s.B, s.T, s.H, s.D, {g.sb, g.st, g.sh}, mk == MaskKind::none ? nullptr : mask.data(),
+      mk == MaskKind::per_batch ? s.T * s.T : 0, scale);
 
   const KernelRun<T> got = run_kernel(g, p, x, dout);
   const Reference ref = reference(g, scale, mask, mk, x, &dout);
@@ -324,7 +324,8 @@ TYPED_TEST(AttentionTest, EverythingMasked) {
   std::mt19937 rng(5);
   const std::vector<T> x = random_vector<T>(g.size, rng), dout = random_vector<T>(g.size, rng);
   const std::vector<uint8_t> mask(size_t(s.T * s.T), 0);
-  const AttentionParams p{s.B, s.T, s.H, s.D, g.sb, g.st, g.sh, mask.data(), 0, 0.3};
+  const AttentionParams p =
+      AttentionParams::same_layout(s.B, s.T, s.H, s.D, {g.sb, g.st, g.sh}, mask.data(), 0, 0.3);
   const KernelRun<T> got = run_kernel(g, p, x, dout);
   for (T l : got.lse) EXPECT_EQ(l, std::numeric_limits<T>::infinity());
   for (int64_t b = 0; b < s.B; ++b)
@@ -349,7 +350,8 @@ TYPED_TEST(AttentionTest, DiagonalMaskIsIdentity) {
   std::vector<uint8_t> mask(size_t(s.B * s.T * s.T), 0);
   for (int64_t b = 0; b < s.B; ++b)
     for (int64_t i = 0; i < s.T; ++i) mask[size_t((b * s.T + i) * s.T + i)] = 1;
-  const AttentionParams p{s.B, s.T, s.H, s.D, g.sb, g.st, g.sh, mask.data(), s.T * s.T, 0.25};
+  const AttentionParams p =
+      AttentionParams::same_layout(s.B, s.T, s.H, s.D, {g.sb, g.st, g.sh}, mask.data(), s.T * s.T, 0.25);
   const KernelRun<T> got = run_kernel(g, p, x, dout);
   for (int64_t b = 0; b < s.B; ++b)
     for (int64_t t = 0; t < s.T; ++t)
@@ -371,7 +373,8 @@ TYPED_TEST(AttentionTest, DeterministicAcrossThreadCounts) {
   std::mt19937 rng(11);
   const std::vector<T> x = random_vector<T>(g.size, rng), dout = random_vector<T>(g.size, rng);
   const std::vector<uint8_t> mask = make_mask(MaskKind::per_batch, s, rng);
-  const AttentionParams p{s.B, s.T, s.H, s.D, g.sb, g.st, g.sh, mask.data(), s.T * s.T, 0.3};
+  const AttentionParams p =
+      AttentionParams::same_layout(s.B, s.T, s.H, s.D, {g.sb, g.st, g.sh}, mask.data(), s.T * s.T, 0.3);
   ASSERT_GT(s.B * s.H * s.T * s.T * s.D, kAttentionParallelWork);
   KernelRun<T> one, two, three;
   {
@@ -391,6 +394,86 @@ TYPED_TEST(AttentionTest, DeterministicAcrossThreadCounts) {
     EXPECT_TRUE(bitwise_equal(one.lse, r->lse));
     EXPECT_TRUE(bitwise_equal(one.grads, r->grads));
   }
+}
+
+// Each operand with its own strides, as core's attention ops call the kernel: q and v slices of
+// a packed [B, T, 3, H, D] buffer, k heads-first [B, H, T, D], out contiguous with padded token
+// rows, dout heads-first, dq/dk/dv the three slices of one packed gradient buffer. The same
+// numbers in one common contiguous layout are checked against the naive twin; the mixed run must
+// equal that run bit for bit (the arithmetic never depends on where an operand lives), write
+// every gradient element and leave out's padding alone.
+TYPED_TEST(AttentionTest, SeparateStridesPerOperand) {
+  using T = TypeParam;
+  const Shape s{3, 21, 4, 10};
+  const int64_t B = s.B, Tn = s.T, H = s.H, D = s.D;
+  std::mt19937 rng(17);
+  const Geometry g(s, Layout::contiguous);
+  const std::vector<T> x = random_vector<T>(g.size, rng);
+  const std::vector<T> dout = random_vector<T>(g.size, rng);
+  const std::vector<uint8_t> mask = make_mask(MaskKind::per_batch, s, rng);
+  const double scale = 0.4;
+  const AttentionParams common = AttentionParams::same_layout(B, Tn, H, D, {g.sb, g.st, g.sh},
+                                                               mask.data(), Tn * Tn, scale);
+  const KernelRun<T> want = run_kernel(g, common, x, dout);
+  {  // the common-layout run itself against the twin
+    const Reference ref = reference(g, scale, mask, MaskKind::per_batch, x, &dout);
+    for (int64_t i = 0; i < B * Tn * H * D; ++i) {
+      EXPECT_TRUE(close(double(want.out[size_t(i)]), ref.out[size_t(i)], Tol<T>::atol, Tol<T>::rtol));
+      EXPECT_TRUE(close(double(want.grads[size_t(i)]), ref.dq[size_t(i)], Tol<T>::atol, Tol<T>::rtol));
+    }
+  }
+
+  const AttentionStrides packed{Tn * 3 * H * D, 3 * H * D, D}, heads_first{H * Tn * D, D, Tn * D};
+  const AttentionStrides padded{Tn * (H * D + 3), H * D + 3, D};
+  auto index = [](const AttentionStrides& st, int64_t b, int64_t t, int64_t h, int64_t d) {
+    return size_t(b * st.sb + t * st.st + h * st.sh + d);
+  };
+  const int64_t n = B * Tn * H * D;
+  std::vector<T> qkv(size_t(3 * n), T(kNaND));  // the unused slot 1 must not be read
+  std::vector<T> kbuf(static_cast<size_t>(n), T(kNaND));
+  std::vector<T> gbuf(static_cast<size_t>(n), T(kNaND));
+  std::vector<T> obuf(size_t(B * Tn * (H * D + 3)), T(kSentinel));
+  std::vector<T> dqkv(size_t(3 * n), T(kSentinel));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < Tn; ++t)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t d = 0; d < D; ++d) {
+          qkv[index(packed, b, t, h, d)] = x[size_t(g.at(0, b, t, h, d))];
+          kbuf[index(heads_first, b, t, h, d)] = x[size_t(g.at(1, b, t, h, d))];
+          qkv[index(packed, b, t, h, d) + size_t(2 * H * D)] = x[size_t(g.at(2, b, t, h, d))];
+          gbuf[index(heads_first, b, t, h, d)] = dout[size_t(g.at(0, b, t, h, d))];
+        }
+  AttentionParams p = common;
+  p.q = p.v = p.dq = p.dk = p.dv = packed;
+  p.k = p.dout = heads_first;
+  p.out = padded;
+  std::vector<T> lse(size_t(B * H * Tn));
+  attention_fwd<T>(p, qkv.data(), kbuf.data(), qkv.data() + 2 * H * D, obuf.data(), lse.data());
+  attention_bwd<T>(p, qkv.data(), kbuf.data(), qkv.data() + 2 * H * D, obuf.data(), lse.data(),
+                   gbuf.data(), dqkv.data(), dqkv.data() + H * D, dqkv.data() + 2 * H * D);
+  EXPECT_TRUE(bitwise_equal(lse, want.lse));
+  int bad = 0;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < Tn; ++t) {
+      for (int64_t j = H * D; j < H * D + 3; ++j)
+        if (obuf[size_t(b * padded.sb + t * padded.st + j)] != T(kSentinel) && bad++ < 5)
+          ADD_FAILURE() << "out padding written at b=" << b << " t=" << t;
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t d = 0; d < D; ++d)
+          for (int slot = 0; slot < 3; ++slot) {
+            const T got = dqkv[index(packed, b, t, h, d) + size_t(slot * H * D)];
+            const T exp = want.grads[size_t(g.at(slot, b, t, h, d))];
+            if (std::memcmp(&got, &exp, sizeof(T)) != 0 && bad++ < 5)
+              ADD_FAILURE() << "d" << "qkv"[slot] << " b=" << b << " t=" << t << " h=" << h
+                            << " d=" << d << ": " << got << " vs " << exp;
+          }
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t d = 0; d < D; ++d) {
+          const T got = obuf[index(padded, b, t, h, d)], exp = want.out[size_t(g.at(0, b, t, h, d))];
+          if (std::memcmp(&got, &exp, sizeof(T)) != 0 && bad++ < 5)
+            ADD_FAILURE() << "out b=" << b << " t=" << t << ": " << got << " vs " << exp;
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -421,7 +504,8 @@ TEST(AttentionGradient, ReferenceBackwardMatchesFiniteDifferences) {
     return l;
   };
   const Reference ref = reference(g, scale, mask, MaskKind::per_batch, x, &G);
-  const AttentionParams p{s.B, s.T, s.H, s.D, g.sb, g.st, g.sh, mask.data(), s.T * s.T, scale};
+  const AttentionParams p =
+      AttentionParams::same_layout(s.B, s.T, s.H, s.D, {g.sb, g.st, g.sh}, mask.data(), s.T * s.T, scale);
   const KernelRun<double> got = run_kernel(g, p, x, G);
   const double eps = 1e-6;
   for (int slot = 0; slot < 3; ++slot)

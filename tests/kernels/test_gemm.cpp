@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <limits>
 #include <random>
+#include <string>
+#include <tuple>
 #include <vector>
 
 namespace kc = amor::kernels::cpu;
@@ -57,25 +59,40 @@ void reference(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, 
     }
 }
 
-enum class Path { blas, small };
+enum class Path { blas, small, own };  // gemm, gemm_small, gemm_own
 
+// with_bias: a random bias [N] added to every row (its rounding adds eps·|bias| to the bound).
 template <class T>
 void check_one(Path path, bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, T beta,
-               std::mt19937_64& rng) {
+               std::mt19937_64& rng, bool with_bias = false) {
   Mat<T> A(ta ? K : M, ta ? M : K, 3, rng);
   Mat<T> B(tb ? N : K, tb ? K : N, 2, rng);
   Mat<T> C(M, N, 5, rng);
+  Mat<T> bias(1, N, 0, rng);
   if (beta == T(0))  // beta == 0 must not read C
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j) C.buf[size_t(i * C.ld + j)] = T(kNaN);
   std::vector<double> ref, tol;
   reference(ta, tb, M, N, K, double(alpha), A, B, double(beta), C, ref, tol);
+  if (with_bias)
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        const double bj = double(bias.at(0, j));
+        ref[size_t(i * N + j)] += bj;
+        tol[size_t(i * N + j)] += 2 * std::numeric_limits<T>::epsilon() *
+                                  (std::abs(bj) + std::abs(ref[size_t(i * N + j)]));
+      }
+  const T* bp = with_bias ? bias.data() : nullptr;
   Mat<T> out = C;
   if (path == Path::blas)
-    kc::gemm<T>(ta, tb, M, N, K, alpha, A.data(), A.ld, B.data(), B.ld, beta, out.data(), out.ld);
+    kc::gemm<T>(ta, tb, M, N, K, alpha, A.data(), A.ld, B.data(), B.ld, beta, out.data(), out.ld,
+                bp);
+  else if (path == Path::own)
+    kc::gemm_own<T>(ta, tb, M, N, K, alpha, A.data(), A.ld, B.data(), B.ld, beta, out.data(),
+                    out.ld, bp);
   else
     kc::gemm_small<T>(ta, tb, M, N, K, alpha, A.data(), A.ld, B.data(), B.ld, beta, out.data(),
-                      out.ld);
+                      out.ld, bp);
   int bad = 0;
   for (int64_t i = 0; i < M; ++i) {
     for (int64_t j = 0; j < N; ++j) {
@@ -114,6 +131,157 @@ TEST(Gemm, BlasPathDouble) { sweep<double>(Path::blas); }
 TEST(Gemm, BlasPathFloat) { sweep<float>(Path::blas); }
 TEST(Gemm, SmallPathDouble) { sweep<double>(Path::small); }
 TEST(Gemm, SmallPathFloat) { sweep<float>(Path::small); }
+
+TEST(Gemm, OwnPathDouble) { sweep<double>(Path::own); }
+TEST(Gemm, OwnPathFloat) { sweep<float>(Path::own); }
+
+// Long reductions: K slabs (K > 256, with row tiles of 8, 4, 2 and 1 rows: M = 15) and the K
+// split into chunks of ~1024 (K >= 2048 with a small C: 3 chunks, and M past one 128-row block).
+template <class T>
+void long_k(Path path) {
+  std::mt19937_64 rng(5);
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      check_one<T>(path, ta, tb, 15, 37, 300, T(0.75), T(-1.25), rng);
+      check_one<T>(path, ta, tb, 6, 70, 2500, T(1), T(0), rng);
+      check_one<T>(path, ta, tb, 130, 20, 2100, T(-0.5), T(1), rng);
+    }
+}
+TEST(Gemm, LongKFloat) {
+  for (Path p : {Path::blas, Path::small, Path::own}) long_k<float>(p);
+}
+TEST(Gemm, LongKDouble) {
+  for (Path p : {Path::blas, Path::small, Path::own}) long_k<double>(p);
+}
+
+// bias [N] added to every row: full and partial column panels (N = 37, 64, 150), K slabs and
+// the K split, beta 0 (C not read) and not, K = 0 (C = beta·C + bias), on every path.
+template <class T>
+void with_bias(Path path) {
+  std::mt19937_64 rng(8);
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      check_one<T>(path, ta, tb, 19, 37, 20, T(1), T(0), rng, true);
+      check_one<T>(path, ta, tb, 130, 150, 50, T(1), T(0), rng, true);
+      check_one<T>(path, ta, tb, 9, 64, 300, T(0.5), T(-1.5), rng, true);
+      check_one<T>(path, ta, tb, 6, 20, 2500, T(1), T(0), rng, true);
+      check_one<T>(path, ta, tb, 6, 20, 2500, T(2), T(0.5), rng, true);
+      check_one<T>(path, ta, tb, 5, 7, 0, T(1), T(0.5), rng, true);
+    }
+}
+TEST(Gemm, BiasFloat) {
+  for (Path p : {Path::blas, Path::small, Path::own}) with_bias<float>(p);
+}
+TEST(Gemm, BiasDouble) {
+  for (Path p : {Path::blas, Path::small, Path::own}) with_bias<double>(p);
+}
+
+// Every row-tile size of the kernel (1 to 12 rows: tails of 1-7 rows, the last 1-4 rows joined
+// to the last full 8-row tile), in both column-panel widths.
+TEST(Gemm, EveryRowTileSize) {
+  std::mt19937_64 rng(13);
+  for (int64_t M = 1; M <= 24; ++M)
+    for (int64_t N : {16, 50})
+      for (bool ta : {false, true}) {
+        check_one<float>(Path::small, ta, false, M, N, 37, 1.f, 0.f, rng);
+        check_one<double>(Path::small, ta, true, M, N, 37, 0.5, 2.0, rng);
+      }
+}
+
+TEST(Gemm, OwnKernelSameBitsForAnyThreadCount) {
+  // gemm_own splits K (weight-gradient shape) or rows of C across threads; gemm_small runs the
+  // same arithmetic serially. All must agree bit for bit.
+  struct Case {
+    bool ta, tb;
+    int64_t M, N, K;
+  };
+  const Case cases[] = {{true, false, 120, 50, 5000},   // K split, 5 chunks
+                        {false, true, 300, 70, 64},     // row blocks
+                        {false, false, 77, 33, 700}};   // row blocks with K slabs
+  std::mt19937_64 rng(9);
+  const int saved = omp_get_max_threads();
+  for (const Case& c : cases) {
+    ASSERT_GE(c.M * c.N * c.K, kc::kGemmParallelWork);  // big enough to be threaded
+    Mat<float> A(c.ta ? c.K : c.M, c.ta ? c.M : c.K, 1, rng);
+    Mat<float> B(c.tb ? c.N : c.K, c.tb ? c.K : c.N, 2, rng);
+    Mat<float> C0(c.M, c.N, 0, rng);
+    auto run = [&](int threads) {
+      Mat<float> C = C0;
+      if (threads == 0) {
+        kc::gemm_small<float>(c.ta, c.tb, c.M, c.N, c.K, 0.5f, A.data(), A.ld, B.data(), B.ld,
+                              0.25f, C.data(), C.ld);
+      } else {
+        omp_set_num_threads(threads);
+        kc::gemm_own<float>(c.ta, c.tb, c.M, c.N, c.K, 0.5f, A.data(), A.ld, B.data(), B.ld,
+                            0.25f, C.data(), C.ld);
+      }
+      return C.buf;
+    };
+    const std::vector<float> serial = run(0);
+    for (int threads : {1, 2, 3})
+      EXPECT_EQ(run(threads), serial) << "M=" << c.M << " N=" << c.N << " K=" << c.K
+                                      << " threads=" << threads;
+  }
+  omp_set_num_threads(saved);
+}
+
+TEST(Gemm, KSplitComputesTheTransposeBitForBit) {
+  // C = op(A)·op(B) and Cᵀ = op(B)ᵀ·op(A)ᵀ run the same multiply-adds in the same order, so the
+  // K split may compute its partials in whichever orientation fills the SIMD lanes better
+  // (here [150, 50] is computed as [50, 150]ᵀ, and the [50, 150] call as it is).
+  std::mt19937_64 rng(12);
+  const int64_t M = 150, N = 50, K = 4500;
+  Mat<float> A(K, M, 0, rng), B(K, N, 0, rng);  // dW = dyᵀ·x: trans_a, B not transposed
+  std::vector<float> C(size_t(M * N)), Ct(size_t(N * M));
+  kc::gemm_own<float>(true, false, M, N, K, 1.f, A.data(), M, B.data(), N, 0.f, C.data(), N);
+  kc::gemm_own<float>(true, false, N, M, K, 1.f, B.data(), N, A.data(), M, 0.f, Ct.data(), M);
+  int bad = 0;
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j)
+      if (C[size_t(i * N + j)] != Ct[size_t(j * M + i)] && bad++ < 3)
+        ADD_FAILURE() << "(" << i << "," << j << "): " << C[size_t(i * N + j)] << " vs "
+                      << Ct[size_t(j * M + i)];
+  check_one<float>(Path::own, true, false, M, N, K, 1.f, 0.f, rng);  // and against the twin
+}
+
+// linear_weight_grad: dw = dyᵀ·x and db = Σ_rows dy against double sums, below the K split
+// (gemm + sum_axis) and above it (db from the chunks), and the same bits for 1, 2, 3 threads.
+TEST(LinearWeightGrad, MatchesReferenceAndThreadCounts) {
+  std::mt19937_64 rng(31);
+  const int saved = omp_get_max_threads();
+  for (const auto& [rows, out, in] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+           {300, 7, 5}, {2047, 20, 33}, {5000, 150, 50}, {4100, 50, 40}, {2500, 3, 1}}) {
+    SCOPED_TRACE(std::to_string(rows) + " rows, " + std::to_string(out) + " x " + std::to_string(in));
+    Mat<float> dy(rows, out, 0, rng), x(rows, in, 0, rng);
+    std::vector<float> dw(static_cast<size_t>(out * in)), db(static_cast<size_t>(out));
+    omp_set_num_threads(1);
+    kc::linear_weight_grad<float>(rows, out, in, dy.data(), x.data(), dw.data(), db.data());
+    const double eps = std::numeric_limits<float>::epsilon();
+    for (int64_t i = 0; i < out; ++i) {
+      double s = 0, sa = 0;
+      for (int64_t k = 0; k < rows; ++k) s += dy.at(k, i), sa += std::abs(dy.at(k, i));
+      EXPECT_NEAR(db[size_t(i)], s, eps * (64 + std::log2(double(rows))) * sa) << "db " << i;
+      for (int64_t j = 0; j < in; ++j) {
+        double w = 0, wa = 0;
+        for (int64_t k = 0; k < rows; ++k)
+          w += double(dy.at(k, i)) * x.at(k, j), wa += std::abs(double(dy.at(k, i)) * x.at(k, j));
+        ASSERT_NEAR(dw[size_t(i * in + j)], w, eps * double(rows + 2) * wa) << "dw " << i << "," << j;
+      }
+    }
+    for (int threads : {2, 3}) {
+      omp_set_num_threads(threads);
+      std::vector<float> dw2(dw.size()), db2(db.size());
+      kc::linear_weight_grad<float>(rows, out, in, dy.data(), x.data(), dw2.data(), db2.data());
+      EXPECT_EQ(dw2, dw) << threads << " threads";
+      EXPECT_EQ(db2, db) << threads << " threads";
+    }
+    // Without db it is the plain GEMM, bit for bit.
+    std::vector<float> dw3(dw.size());
+    kc::linear_weight_grad<float>(rows, out, in, dy.data(), x.data(), dw3.data(), nullptr);
+    EXPECT_EQ(dw3, dw);
+  }
+  omp_set_num_threads(saved);
+}
 
 TEST(Gemm, KZeroScalesC) {
   std::vector<double> C = {1, 2, 3, 4, 5, 6};  // [2,3]
@@ -201,7 +369,7 @@ void batched_sweep() {
   };
   const Shape shapes[] = {
       {5, 17, 17, 17},    // small path, serial (5·17³ < kGemmParallelWork)
-      {64, 10, 12, 10},   // small path, OpenMP over the batch
+      {1000, 10, 12, 10},  // small path, OpenMP over the batch (>= kGemmParallelWork)
       {40, 64, 64, 10},   // attention scores, T = 64, D = 10
       {40, 64, 10, 64},   // attention values
       {3, 3, 1, 130},     // small path with N = 1
@@ -223,7 +391,8 @@ TEST(GemmBatched, Float) { batched_sweep<float>(); }
 
 TEST(GemmBatched, ThreadCountDoesNotChangeBits) {
   std::mt19937_64 rng(3);
-  const int64_t batch = 96, M = 20, N = 24, K = 16;  // small path, above kGemmParallelWork
+  const int64_t batch = 192, M = 20, N = 24, K = 16;  // small path, above kGemmParallelWork
+  ASSERT_GE(batch * M * N * K, kc::kGemmParallelWork);
   Mat<float> A(batch * M, K, 0, rng), B(batch * N, K, 0, rng);
   std::vector<float> C1(size_t(batch * M * N)), C2(C1.size());
   const int saved = omp_get_max_threads();

@@ -287,11 +287,30 @@ TYPED_TEST(ReduceTest, LogSumExpSpecialValues) {
   EXPECT_EQ(empty, -inf);
 }
 
+// outer == 1 sums whole rows (column_sums) with the same pairwise tree as the column-tile loop
+// that outer > 1 runs: the same bits. Both slices of a two-slice input hold the same data.
+TYPED_TEST(ReduceTest, WholeRowColumnSumsEqualTiledBitwise) {
+  using T = TypeParam;
+  std::mt19937 rng(23);
+  for (const auto& [n, inner] : std::vector<std::pair<int64_t, int64_t>>{
+           {17, 3}, {100, 150}, {1000, 64}, {20000, 50}, {4097, 130}}) {
+    SCOPED_TRACE(std::to_string(n) + " x " + std::to_string(inner));
+    const auto x = random_vector<T>(n * inner, rng);
+    std::vector<T> twice(x);
+    twice.insert(twice.end(), x.begin(), x.end());
+    std::vector<T> whole(static_cast<size_t>(inner)), tiled(static_cast<size_t>(2 * inner));
+    sum_axis(x.data(), whole.data(), 1, n, inner);
+    sum_axis(twice.data(), tiled.data(), 2, n, inner);
+    EXPECT_TRUE(bitwise_equal(whole, std::vector<T>(tiled.begin(), tiled.begin() + inner)));
+    EXPECT_TRUE(bitwise_equal(whole, std::vector<T>(tiled.begin() + inner, tiled.end())));
+  }
+}
+
 TYPED_TEST(ReduceTest, BitwiseIdenticalForAnyThreadCount) {
   using T = TypeParam;
   std::mt19937 rng(17);
   const std::vector<AxisShape> shapes = {
-      {1, 300000, 1}, {700, 500, 1}, {1, 3000, 200}, {30, 100, 70}};
+      {1, 300000, 1}, {700, 500, 1}, {1, 3000, 200}, {30, 100, 70}, {1, 20000, 50}};
   for (const AxisShape s : shapes) {
     SCOPED_TRACE(s.str());
     const auto x = random_vector<T>(s.numel(), rng);
