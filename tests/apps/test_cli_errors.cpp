@@ -151,15 +151,15 @@ TEST(CliErrors, BadObservationsAndCheckpoints) {
   expect_bad_input(dir, sample({"--observation", dir / "obs3.csv", "--num-observation", "1"}),
                    {"--observation", "excludes"}, out);
 
-  // Checkpoints that are not what they claim: a model for another task, a method that is not
-  // built, another method's tensors, an nn checkpoint, and a file that is no checkpoint at all.
+  // Checkpoints that are not what they claim: a model for another task, a file that names NLE
+  // but holds none of its metadata or tensors, another method's tensors, an nn checkpoint, and a file that is no checkpoint at all.
   const Tensor noise = from_vector(std::vector<double>{0.5}, Shape{1});
   write_posterior_checkpoint(dir / "sir_oracle.st", {{"noise", noise}}, "oracle", "sir");
   expect_bad_input(dir, {"sample", "--model", dir / "sir_oracle.st", "--num-observation", "1", "--out", out},
                    {"task 'sir'", "has 10"}, out);
   write_posterior_checkpoint(dir / "nle.st", {{"noise", noise}}, "nle", "test_gauss2d");
   expect_bad_input(dir, {"sample", "--model", dir / "nle.st", "--num-observation", "1", "--out", out},
-                   {"method 'nle' is not available yet"}, out);
+                   {"nle.st", "is not an NLE checkpoint"}, out);
   write_posterior_checkpoint(dir / "weights.st", {{"layer.weight", from_vector(std::vector<double>{1, 2}, Shape{2})}},
                              "oracle", "test_gauss2d");
   expect_bad_input(dir, {"sample", "--model", dir / "weights.st", "--num-observation", "1", "--out", out},
