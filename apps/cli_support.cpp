@@ -9,7 +9,7 @@
 #include <set>
 
 #include "core/error.h"
-#include "sbi/io/atomic_file.h"
+#include "core/file_io.h"
 #include "sbi/io/csv.h"
 
 namespace amor::apps {
@@ -89,7 +89,7 @@ void ensure_output_dir(const std::string& flag, const std::string& dir) {
 }
 
 nlohmann::json read_json_object(const std::string& flag, const std::string& path) {
-  const std::string text = sbi::io::read_file(path, flag.c_str());
+  const std::string text = read_file(path, flag.c_str());
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);

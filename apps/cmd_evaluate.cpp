@@ -15,7 +15,7 @@
 #include "apps/training.h"
 #include "core/error.h"
 #include "sbi/diagnostics/c2st.h"
-#include "sbi/io/atomic_file.h"
+#include "core/file_io.h"
 #include "sbi/method.h"
 #include "sbi/task.h"
 
@@ -124,7 +124,7 @@ int run_evaluate(const EvaluateArgs& a) {
       {"observations", per_obs},
       {"c2st_mean", mean},
   };
-  sbi::io::write_file_atomically(in_dir(a.out, "metrics.json"), metrics.dump(2) + "\n",
+  write_file_atomically(in_dir(a.out, "metrics.json"), metrics.dump(2) + "\n",
                                  "amor evaluate");
 
   std::printf("%s / %s, %lld simulations (%lld invalid), trained in %s%s\n", a.task.c_str(),

@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "core/autograd.h"
+#include "core/file_io.h"
 
 namespace amor::nn {
 
@@ -67,7 +68,6 @@ uint64_t read_u64_le(const uint8_t* p) {
   return v;
 }
 
-std::string errno_text() { return std::strerror(errno); }
 
 // ---- header validation -----------------------------------------------------------------------
 
@@ -248,23 +248,6 @@ Tensor make_tensor(const Entry& e, const uint8_t* bytes, const std::string& src)
 
 // ---- files -----------------------------------------------------------------------------------
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { close(); }
-  int get() const { return fd_; }
-  int close() {
-    int rc = 0;
-    if (fd_ >= 0) rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
 
 // Reads exactly `n` bytes at `offset`.
 void read_exact(int fd, void* buf, size_t n, uint64_t offset, const std::string& path) {
@@ -280,20 +263,8 @@ void read_exact(int fd, void* buf, size_t n, uint64_t offset, const std::string&
   }
 }
 
-void write_all(int fd, const void* buf, size_t n, const std::string& path) {
-  const auto* p = static_cast<const char*>(buf);
-  while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    AMOR_CHECK(w > 0, IOError, "write_safetensors: writing '", path, "' failed: ",
-               w < 0 ? errno_text() : std::string("no progress"));
-    p += w;
-    n -= size_t(w);
-  }
-}
-
 struct OpenedFile {
-  std::unique_ptr<Fd> fd;
+  std::unique_ptr<FileDescriptor> fd;
   Header header;
   uint64_t data_start = 0;
 };
@@ -301,7 +272,7 @@ struct OpenedFile {
 // Opens `path` and reads and validates its header (not its data).
 OpenedFile open_safetensors(const std::string& path) {
   OpenedFile f;
-  f.fd = std::make_unique<Fd>(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  f.fd = std::make_unique<FileDescriptor>(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   AMOR_CHECK(f.fd->get() >= 0, IOError, label(path), ": cannot open: ", errno_text());
   struct stat st {};
   AMOR_CHECK(::fstat(f.fd->get(), &st) == 0, IOError, label(path), ": cannot stat: ", errno_text());
@@ -318,34 +289,6 @@ OpenedFile open_safetensors(const std::string& path) {
 }
 
 // ---- writing ---------------------------------------------------------------------------------
-
-// Writes `bytes` pieces to `path` atomically (temporary file, fsync, rename).
-void write_atomically(const std::string& path, const std::string& head,
-                      const std::vector<std::pair<const void*, size_t>>& pieces) {
-  const std::string tmp = path + ".tmp";
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  AMOR_CHECK(fd.get() >= 0, IOError, "write_safetensors: cannot create '", tmp, "' (for '", path,
-             "'): ", errno_text());
-  try {
-    write_all(fd.get(), head.data(), head.size(), tmp);
-    for (const auto& [p, n] : pieces)
-      if (n) write_all(fd.get(), p, n, tmp);
-    AMOR_CHECK(::fsync(fd.get()) == 0, IOError, "write_safetensors: fsync of '", tmp, "' failed: ",
-               errno_text());
-    AMOR_CHECK(fd.close() == 0, IOError, "write_safetensors: closing '", tmp, "' failed: ", errno_text());
-    AMOR_CHECK(::rename(tmp.c_str(), path.c_str()) == 0, IOError, "write_safetensors: renaming '", tmp,
-               "' to '", path, "' failed: ", errno_text());
-  } catch (...) {
-    fd.close();
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  // Make the rename itself durable (best effort: some file systems refuse fsync on a directory).
-  const size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dfd.get() >= 0) (void)::fsync(dfd.get());
-}
 
 void check_metadata_arg(const json& metadata, const char* op) {
   if (metadata.is_null()) return;
@@ -402,7 +345,10 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors, con
   std::string head(8, '\0');
   for (int i = 0; i < 8; ++i) head[size_t(i)] = char((uint64_t(text.size()) >> (8 * i)) & 0xff);
   head += text;
-  write_atomically(path, head, pieces);
+  std::vector<std::string_view> parts{head};
+  for (const auto& [p, n] : pieces)
+    if (n) parts.emplace_back(static_cast<const char*>(p), n);
+  write_file_atomically(path, parts, "write_safetensors");
 }
 
 NamedTensors read_safetensors_from_memory(const uint8_t* data, size_t size, json* metadata_out,

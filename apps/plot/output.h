@@ -4,7 +4,6 @@
 #pragma once
 
 #include <string>
-#include <string_view>
 
 #include "apps/plot/figure.h"
 
@@ -18,7 +17,5 @@ inline constexpr double kPngScale = 2.0;
 void save_figure(const Figure& figure, const std::string& path, double png_scale = kPngScale);
 // True when `path` ends in .svg or .png.
 bool is_figure_path(const std::string& path);
-
-void write_file_atomically(const std::string& path, std::string_view bytes);
 
 }  // namespace amor::plot

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "apps/plot/output.h"
+#include "core/file_io.h"
 #include "core/error.h"
 
 namespace amor::plot {
@@ -41,7 +41,7 @@ std::vector<uint8_t> encode_png(const RgbaImage& image) {
 
 void write_png(const RgbaImage& image, const std::string& path) {
   const std::vector<uint8_t> bytes = encode_png(image);
-  write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), "write_png");
 }
 
 RgbaImage read_png(const std::string& path) {

@@ -10,7 +10,7 @@
 #include <system_error>
 
 #include "core/error.h"
-#include "sbi/io/atomic_file.h"
+#include "core/file_io.h"
 
 namespace amor::sbi::io {
 
