@@ -15,13 +15,7 @@
 
 #include <math.h>
 
-#ifndef AMOR_HOST_DEVICE
-#if defined(__CUDACC__)
-#define AMOR_HOST_DEVICE __host__ __device__
-#else
-#define AMOR_HOST_DEVICE
-#endif
-#endif
+#include "kernels/host_device.h"
 
 namespace amor::kernels::cpu::affine_coupling_math {
 

@@ -47,13 +47,7 @@
 #include <cmath>
 #include <cstdint>
 
-#ifndef AMOR_HOST_DEVICE
-#if defined(__CUDACC__)
-#define AMOR_HOST_DEVICE __host__ __device__
-#else
-#define AMOR_HOST_DEVICE
-#endif
-#endif
+#include "kernels/host_device.h"
 
 namespace amor::kernels::cpu {
 
