@@ -197,30 +197,10 @@ PosteriorPtr NleMethod::train(const Task& task, const Dataset& data, const Train
   // The flow models x given θ; x is unbounded, so no support.
   auto flow = npe::build_estimator(config.estimator, task.x_dim(), task.theta_dim(), config.estimator_options,
                                    flows::FlowOptions{}, options.seed);
-  std::function<void(const npe::FlowEpoch&)> on_epoch;
-  if (options.on_progress)
-    on_epoch = [&](const npe::FlowEpoch& e) {
-      TrainProgress p;
-      p.unit = "epoch";
-      p.done = e.epoch;
-      p.total = -1;
-      p.train_loss = e.train_loss;
-      p.val_loss = e.val_loss;
-      p.best_val_loss = e.best_val_loss;
-      p.elapsed_s = e.elapsed_s;
-      options.on_progress(p);
-    };
+  const auto on_epoch = npe::epoch_progress(options.on_progress);
   const npe::FlowTrainingResult r =
       npe::train_flow(*flow, data.x, data.theta, config.training, options.seed, on_epoch, options.stop);
-  if (report) {
-    report->epochs = r.epochs;
-    report->steps = r.steps;
-    report->best_val_loss = r.best_val_loss;
-    report->train_seconds = r.seconds;
-    report->num_simulations = data.num_simulated > 0 ? data.num_simulated : r.num_rows;
-    report->num_invalid = data.num_invalid + r.num_dropped;
-    report->interrupted = r.interrupted;
-  }
+  npe::fill_train_report(report, r, data);
   return std::make_unique<NlePosterior>(std::move(flow), config, task.name(), task.prior(), options.seed);
 }
 

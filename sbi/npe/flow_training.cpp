@@ -176,4 +176,30 @@ FlowTrainingResult train_flow(flows::ConditionalFlow& flow, const Tensor& inputs
   return result;
 }
 
+std::function<void(const FlowEpoch&)> epoch_progress(const std::function<void(const TrainProgress&)>& on_progress) {
+  if (!on_progress) return {};
+  return [on_progress](const FlowEpoch& e) {
+    TrainProgress p;
+    p.unit = "epoch";
+    p.done = e.epoch;
+    p.total = -1;
+    p.train_loss = e.train_loss;
+    p.val_loss = e.val_loss;
+    p.best_val_loss = e.best_val_loss;
+    p.elapsed_s = e.elapsed_s;
+    on_progress(p);
+  };
+}
+
+void fill_train_report(TrainReport* report, const FlowTrainingResult& r, const Dataset& data) {
+  if (!report) return;
+  report->epochs = r.epochs;
+  report->steps = r.steps;
+  report->best_val_loss = r.best_val_loss;
+  report->train_seconds = r.seconds;
+  report->num_simulations = data.num_simulated > 0 ? data.num_simulated : r.num_rows;
+  report->num_invalid = data.num_invalid + r.num_dropped;
+  report->interrupted = r.interrupted;
+}
+
 }  // namespace amor::sbi::npe

@@ -14,6 +14,7 @@
 
 #include "core/tensor.h"
 #include "sbi/flows/conditional_flow.h"
+#include "sbi/method.h"
 
 namespace amor::sbi::npe {
 
@@ -52,5 +53,11 @@ FlowTrainingResult train_flow(flows::ConditionalFlow& flow, const Tensor& inputs
                               const FlowTrainingOptions& options, uint64_t seed,
                               const std::function<void(const FlowEpoch&)>& on_epoch = {},
                               const std::atomic<bool>* stop = nullptr);
+
+// The bridges to sbi::Method's reporting, shared by the flow-based methods (NPE, NLE):
+// per-epoch progress as TrainProgress (unit "epoch", total unknown), empty when `on_progress`
+// is; and a TrainReport from a training result plus the dataset's simulation counts.
+std::function<void(const FlowEpoch&)> epoch_progress(const std::function<void(const TrainProgress&)>& on_progress);
+void fill_train_report(TrainReport* report, const FlowTrainingResult& result, const Dataset& data);
 
 }  // namespace amor::sbi::npe

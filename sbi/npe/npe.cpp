@@ -1,14 +1,14 @@
 #include "sbi/npe/npe.h"
 
-#include <chrono>
 #include <cmath>
-#include <cstdio>
+#include <limits>
 
 #include "core/error.h"
 #include "core/ops.h"
 #include "core/random.h"
 #include "nn/checkpoint.h"
 #include "sbi/npe/estimator_factory.h"
+#include "sbi/support_rejection.h"
 #include "sbi/summary/joint_training.h"
 
 namespace amor::sbi::npe {
@@ -116,35 +116,15 @@ Tensor NpePosterior::sample(const Tensor& x_o, int64_t n, uint64_t seed) {
     last_acceptance_ = 1.0;
     return flow_->sample(n, context, gen).to(DType::F64).contiguous();
   }
-  const auto t0 = std::chrono::steady_clock::now();
-  Tensor out = Tensor::empty({n, d}, DType::F64);
-  int64_t have = 0, drawn = 0;
-  bool warned = false;
-  while (have < n) {
-    const double acceptance = drawn > 0 ? std::max(double(have) / double(drawn), 1e-4) : 1.0;
-    const int64_t ask = std::clamp<int64_t>(int64_t(double(n - have) / acceptance * 1.1) + 8, 100, 10000);
-    const Tensor s = flow_->sample(ask, context, gen).to(DType::F64).contiguous();
-    drawn += ask;
-    const double* p = s.data<double>();
-    for (int64_t i = 0; i < ask && have < n; ++i)
-      if (support_.contains(p + i * d)) {
-        std::copy(p + i * d, p + (i + 1) * d, out.data<double>() + have * d);
-        ++have;
-      }
-    const double rate = double(have) / double(drawn);
-    if (!warned && drawn >= 1000 && rate < 0.01) {
-      std::fprintf(stderr, "npe: warning: only %.3g %% of posterior samples fall inside the prior's support\n",
-                   100 * rate);
-      warned = true;
-    }
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (have < n && elapsed > config_.max_sampling_seconds)
-      throw ValueError("npe: sampling stopped after " + std::to_string(int(elapsed)) + " s with " + std::to_string(have) +
-                       " of " + std::to_string(n) + " samples inside the prior's support (acceptance " +
-                       std::to_string(rate) + "); raise max_sampling_seconds or train with \"unconstrained\": true");
-  }
-  last_acceptance_ = double(have) / double(std::max<int64_t>(drawn, 1));
-  return out;
+  RejectionOptions ro;
+  ro.min_batch = 100;
+  ro.max_batch = 10000;  // sbi's max_sampling_batch_size
+  ro.warn_below = 0.01;
+  ro.max_seconds = config_.max_sampling_seconds;
+  ro.who = "npe";
+  ro.hint = "; raise max_sampling_seconds or train with \"unconstrained\": true";
+  return sample_within_support([&](int64_t count) { return flow_->sample(count, context, gen); }, support_, n, d, ro,
+                               &last_acceptance_);
 }
 
 Tensor NpePosterior::log_prob(const Tensor& theta, const Tensor& x_o) {
@@ -209,29 +189,7 @@ PosteriorPtr NpeMethod::train(const Task& task, const Dataset& data, const Train
   const Support support = task.prior()->support();
   flows::FlowOptions fo;
   if (config.unconstrained && support.bounded()) fo.support = support;
-  std::function<void(const FlowEpoch&)> on_epoch;
-  if (options.on_progress)
-    on_epoch = [&](const FlowEpoch& e) {
-      TrainProgress p;
-      p.unit = "epoch";
-      p.done = e.epoch;
-      p.total = -1;
-      p.train_loss = e.train_loss;
-      p.val_loss = e.val_loss;
-      p.best_val_loss = e.best_val_loss;
-      p.elapsed_s = e.elapsed_s;
-      options.on_progress(p);
-    };
-  auto fill_report = [&](const FlowTrainingResult& r) {
-    if (!report) return;
-    report->epochs = r.epochs;
-    report->steps = r.steps;
-    report->best_val_loss = r.best_val_loss;
-    report->train_seconds = r.seconds;
-    report->num_simulations = data.num_simulated > 0 ? data.num_simulated : r.num_rows;
-    report->num_invalid = data.num_invalid + r.num_dropped;
-    report->interrupted = r.interrupted;
-  };
+  const auto on_epoch = epoch_progress(options.on_progress);
   if (!config.summary.is_null()) {
     // Joint training of the summary network and the flow on x read as sets / series.
     summary::FlatInputLayout layout = summary::flat_input_layout(config.summary, task.x_dim());
@@ -247,12 +205,13 @@ PosteriorPtr NpeMethod::train(const Task& task, const Dataset& data, const Train
     summary::SetBatch set;
     set.theta = data.theta;
     set.x = summary::unflatten_input(data.x, layout);
-    fill_report(summary::train_offline(*model, set, config.training, options.seed, on_epoch, options.stop));
+    fill_train_report(report, summary::train_offline(*model, set, config.training, options.seed, on_epoch, options.stop), data);
     return std::make_unique<NpePosterior>(std::move(model), std::move(layout), config, task.name(), support);
   }
   auto flow = build_estimator(config.estimator, task.theta_dim(), task.x_dim(), config.estimator_options, fo,
                               options.seed);
-  fill_report(train_flow(*flow, data.theta, data.x, config.training, options.seed, on_epoch, options.stop));
+  fill_train_report(report, train_flow(*flow, data.theta, data.x, config.training, options.seed, on_epoch, options.stop),
+                    data);
   return std::make_unique<NpePosterior>(std::move(flow), config, task.name(), support);
 }
 

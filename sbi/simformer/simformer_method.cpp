@@ -1,11 +1,10 @@
 #include "sbi/simformer/simformer_method.h"
 
-#include <chrono>
 #include <cmath>
-#include <limits>
 
 #include "core/error.h"
 #include "core/ops.h"
+#include "sbi/support_rejection.h"
 
 namespace amor::sbi::simformer {
 
@@ -18,25 +17,15 @@ Tensor SimformerPosterior::sample(const Tensor& x_o, int64_t n, uint64_t seed) {
   const bool bounded = !support_.lower.empty() && support_.bounded();
   if (!bounded) return model_->sample_posterior(x_o, n, seed);
 
-  Tensor out = Tensor::empty({n, d}, DType::F64);
-  int64_t have = 0, drawn = 0;
-  for (uint64_t round = 0; have < n; ++round) {
-    // Ask for what is missing, scaled by the acceptance seen so far (at least 1/1000).
-    const double acceptance = drawn > 0 ? std::max(double(have) / double(drawn), 1e-3) : 1.0;
-    const int64_t ask = std::min<int64_t>(int64_t(double(n - have) / acceptance * 1.1) + 16, 20 * n + 16);
-    const Tensor s = model_->sample_posterior(x_o, ask, seed + 0x9E3779B97F4A7C15ull * round);
-    drawn += ask;
-    const double* p = s.data<double>();
-    for (int64_t i = 0; i < ask && have < n; ++i)
-      if (support_.contains(p + i * d)) {
-        std::copy(p + i * d, p + (i + 1) * d, out.data<double>() + have * d);
-        ++have;
-      }
-    if (drawn >= 1000 && double(have) / double(drawn) < 1e-3)
-      throw ValueError("simformer: fewer than 1 in 1000 posterior samples fall inside the prior's support (" +
-                       std::to_string(have) + " of " + std::to_string(drawn) + ")");
-  }
-  return out;
+  RejectionOptions ro;
+  ro.batch_margin = 16;
+  ro.max_batch = 20 * n + 16;
+  ro.fail_below = 1e-3;
+  ro.who = "simformer";
+  uint64_t round = 0;
+  return sample_within_support(
+      [&](int64_t count) { return model_->sample_posterior(x_o, count, seed + 0x9E3779B97F4A7C15ull * round++); },
+      support_, n, d, ro);
 }
 
 void SimformerPosterior::save(const std::string& path) const {
