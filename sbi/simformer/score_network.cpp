@@ -47,7 +47,6 @@ void ScoreNetworkOptions::validate() const {
   auto positive = [](int64_t v, const char* name) {
     if (v <= 0) throw ValueError(std::string("simformer: ") + name + " must be positive, got " + std::to_string(v));
   };
-  positive(num_nodes, "num_nodes");
   positive(id_dim, "id_dim");
   positive(value_dim, "value_dim");
   positive(condition_dim, "condition_dim");
@@ -113,6 +112,8 @@ ScoreNetworkOptions ScoreNetworkOptions::from_json(const nlohmann::json& j, Scor
 
 ScoreNetwork::ScoreNetwork(const ScoreNetworkOptions& options) : o_(options) {
   o_.validate();
+  if (o_.num_nodes <= 0)
+    throw ValueError("simformer: num_nodes must be positive, got " + std::to_string(o_.num_nodes));
   Generator gen(o_.seed, /*stream=*/0x5C0E);
   id_embedding = orthogonal(o_.num_nodes, o_.id_dim, 0.5, gen);
   if (o_.learn_id_embedding) register_parameter("id_embedding", &id_embedding);

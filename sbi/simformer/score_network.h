@@ -38,7 +38,8 @@ struct ScoreNetworkOptions {
   uint64_t seed = 0;
 
   int64_t d_model() const { return id_dim + value_dim + condition_dim; }
-  void validate() const;  // ValueError naming the field
+  // ValueError naming the field. num_nodes is left to the network (it comes from the task).
+  void validate() const;
   nlohmann::json to_json() const;
   // Starts from `defaults` and overrides the keys present; ValueError on unknown keys.
   static ScoreNetworkOptions from_json(const nlohmann::json& j, ScoreNetworkOptions defaults);

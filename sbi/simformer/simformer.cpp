@@ -131,12 +131,8 @@ SimformerConfig SimformerConfig::from_json(const nlohmann::json& j) {
   if (j.is_null()) return c;
   for_each_key(j, "configuration", [&](const std::string& k, const nlohmann::json& v) {
     if (k == "network") {
-      // num_nodes comes from the task; accept it only when saved by ourselves.
-      c.network = ScoreNetworkOptions::from_json(v, [] {
-        ScoreNetworkOptions d;
-        d.num_nodes = 1;  // placeholder so validate() passes; the model sets the real value
-        return d;
-      }());
+      // num_nodes comes from the task (SimformerModel sets it); a saved value is read back.
+      c.network = ScoreNetworkOptions::from_json(v);
     } else if (k == "sde") c.sde = Sde::from_json(v);
     else if (k == "attention") {
       if (!v.is_string()) throw ValueError("simformer: 'attention' must be a string");
@@ -293,7 +289,6 @@ TrainingSummary SimformerModel::train(const Tensor& joint, uint64_t seed,
   double best_val = std::numeric_limits<double>::infinity();
   std::vector<std::pair<std::string, Tensor>> best_state;
   int64_t diverging = 0;
-  double last_loss = 0;
   for (int64_t step = 0; step < total; ++step) {
     if (stop && stop->load()) {
       summary.interrupted = true;
@@ -307,11 +302,11 @@ TrainingSummary SimformerModel::train(const Tensor& joint, uint64_t seed,
     l.backward();
     if (o.agc_clip > 0) nn::adaptive_clip_grad(params, o.agc_clip);
     opt.step();
-    last_loss = l.item<double>();
-    if (!std::isfinite(last_loss))
-      throw ValueError("simformer: training loss became " + std::to_string(last_loss) + " at step " +
+    const double step_loss = l.item<double>();
+    if (!std::isfinite(step_loss))
+      throw ValueError("simformer: training loss became " + std::to_string(step_loss) + " at step " +
                        std::to_string(step) + " (lower training.learning_rate?)");
-    ema = std::isnan(ema) ? last_loss : 0.9 * ema + 0.1 * last_loss;
+    ema = std::isnan(ema) ? step_loss : 0.9 * ema + 0.1 * step_loss;
     summary.steps = step + 1;
 
     const bool check = (step + 1) % check_every == 0 || step + 1 == total;
@@ -347,7 +342,6 @@ TrainingSummary SimformerModel::train(const Tensor& joint, uint64_t seed,
   summary.best_val_loss = best_val;
   summary.final_train_loss = ema;
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-  (void)last_loss;
   return summary;
 }
 
