@@ -33,7 +33,10 @@ const char* kTrainFooter =
 
 const char* kSampleFooter =
     "Output: one header line (the θ names of the model's task), then one row per sample.\n"
-    "--observation FILE: a CSV with one header line and one row holding x_o.";
+    "--observation FILE: a CSV with one header line and one row holding x_o.\n"
+    "--condition NAME=V,...: for models that sample any conditional (simformer), the variables\n"
+    "given (θ and x names as in `amor simulate`'s header); the other variables are sampled and\n"
+    "written. Without --condition, θ | x_o (the posterior).";
 
 const char* kEvaluateFooter =
     "Trains once, then for each observation draws 10000 posterior samples and computes the sbibm\n"
@@ -77,9 +80,17 @@ int run_cli(int argc, char** argv) {
 
   std::function<int()> action;
 
+  // Global: where the sbibm observations and reference posteriors are read from. Accepted before
+  // or after the command (`amor evaluate --data-dir D ...`): subcommands fall through to here.
+  std::string data_dir;
+  app.add_option("--data-dir", data_dir,
+                 "sbibm data directory (default: $AMOR_SBIBM_DIR, else ../shared/sbibm beside the source tree)")
+      ->type_name("DIR");
+  app.fallthrough();
+
   // ---- tasks
   CLI::App* tasks = app.add_subcommand("tasks", "List the tasks: θ and x dimensions, reference data");
-  tasks->callback([&] { action = [] { return run_tasks(); }; });
+  tasks->callback([&] { action = [&] { return run_tasks(data_dir); }; });
 
   // ---- simulate
   SimulateArgs sim;
@@ -94,6 +105,7 @@ int run_cli(int argc, char** argv) {
     action = [&] {
       sim.n = parse_int_flag("--n", sim_n, 1, kMaxCount);
       sim.seed = parse_seed_flag("--seed", sim_seed);
+      sim.data_dir = data_dir;
       return run_simulate(sim);
     };
   });
@@ -113,6 +125,7 @@ int run_cli(int argc, char** argv) {
     action = [&] {
       tr.simulations = parse_int_flag("--simulations", tr_n, 1, kMaxCount);
       tr.seed = parse_seed_flag("--seed", tr_seed);
+      tr.data_dir = data_dir;
       return run_train(tr);
     };
   });
@@ -124,7 +137,11 @@ int run_cli(int argc, char** argv) {
   sample->add_option("--model", sa.model, "Checkpoint written by `amor train`")->required()->type_name("FILE");
   auto* obs_opt = sample->add_option("--observation", sa.observation, "x_o as a one-row CSV")->type_name("FILE");
   auto* k_opt = sample->add_option("--num-observation", sa_k, "sbibm observation K of the model's task")->type_name("K");
+  auto* cond_opt = sample->add_option("--condition", sa.condition,
+                                      "Any conditional: the given variables, e.g. x_1=0.3,x_2=-1.2 (simformer)")
+                       ->type_name("NAME=V,...");
   obs_opt->excludes(k_opt);
+  cond_opt->excludes(obs_opt)->excludes(k_opt);
   sample->add_option("--n", sa_n, "Number of samples")->capture_default_str()->type_name("N");
   sample->add_option("--seed", sa_seed, "Random seed")->capture_default_str()->type_name("S");
   sample->add_option("--out", sa.out, "Output CSV")->required()->type_name("FILE");
@@ -134,6 +151,7 @@ int run_cli(int argc, char** argv) {
       sa.n = parse_int_flag("--n", sa_n, 1, kMaxCount);
       sa.seed = parse_seed_flag("--seed", sa_seed);
       if (!sa_k.empty()) sa.num_observation = static_cast<int>(parse_int_flag("--num-observation", sa_k, 1, 1000000));
+      sa.data_dir = data_dir;
       return run_sample(sa);
     };
   });
@@ -153,6 +171,7 @@ int run_cli(int argc, char** argv) {
     action = [&] {
       ev.simulations = parse_int_flag("--simulations", ev_n, 1, kMaxCount);
       ev.seed = parse_seed_flag("--seed", ev_seed);
+      ev.data_dir = data_dir;
       return run_evaluate(ev);
     };
   });

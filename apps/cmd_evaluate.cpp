@@ -46,7 +46,7 @@ std::vector<double> row(const Tensor& t) {
 
 int run_evaluate(const EvaluateArgs& a) {
   const sbi::Method& method = sbi::find_method(a.method);
-  const sbi::TaskPtr task = sbi::make_task(a.task);
+  const sbi::TaskPtr task = sbi::make_task(a.task, {.data_dir = a.data_dir});
   AMOR_CHECK(task->num_observations() > 0, ValueError, "task '", a.task,
              "' has no reference posterior samples to evaluate against");
   const std::vector<int> obs = parse_observation_list(

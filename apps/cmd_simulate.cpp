@@ -10,7 +10,7 @@
 namespace amor::apps {
 
 int run_simulate(const SimulateArgs& a) {
-  const sbi::TaskPtr task = sbi::make_task(a.task);
+  const sbi::TaskPtr task = sbi::make_task(a.task, {.data_dir = a.data_dir});
   check_output_file("--out", a.out);
   const Tensor theta = task->prior()->sample(a.n, a.seed);           // [n, theta_dim]
   const Tensor x = sbi::simulate(*task->simulator(), theta, a.seed);  // [n, x_dim]

@@ -10,12 +10,12 @@
 
 namespace amor::apps {
 
-int run_tasks() {
+int run_tasks(const std::string& data_dir) {
   std::vector<std::vector<std::string>> rows{{"task", "θ dim", "x dim", "reference data", "description"}};
   bool missing_data = false;
   for (const std::string& name : sbi::task_names()) {
     try {
-      const sbi::TaskPtr task = sbi::make_task(name);
+      const sbi::TaskPtr task = sbi::make_task(name, {.data_dir = data_dir});
       std::string ref = "no";
       if (task->num_observations() > 0) {
         try {
@@ -34,8 +34,8 @@ int run_tasks() {
   }
   print_table(stdout, rows);
   if (missing_data)
-    std::printf("\nreference data is read from %s (set AMOR_SBIBM_DIR to change it)\n",
-                sbi::default_data_dir().c_str());
+    std::printf("\nreference data is read from %s (--data-dir or AMOR_SBIBM_DIR change it)\n",
+                data_dir.empty() ? sbi::default_data_dir().c_str() : data_dir.c_str());
   return 0;
 }
 

@@ -13,7 +13,7 @@ namespace amor::apps {
 int run_train(const TrainArgs& a) {
   // Everything that can be checked is checked before the (long) work starts.
   const sbi::Method& method = sbi::find_method(a.method);
-  const sbi::TaskPtr task = sbi::make_task(a.task);
+  const sbi::TaskPtr task = sbi::make_task(a.task, {.data_dir = a.data_dir});
   const nlohmann::json config =
       a.config.empty() ? nlohmann::json::object() : read_json_object("--config", a.config);
   check_output_file("--out", a.out);

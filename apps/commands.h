@@ -9,13 +9,16 @@
 
 namespace amor::apps {
 
-int run_tasks();
+// data_dir (every command that reads tasks): the sbibm data directory given by --data-dir; empty:
+// $AMOR_SBIBM_DIR, else the compiled-in default (sbi::TaskOptions).
+int run_tasks(const std::string& data_dir);
 
 struct SimulateArgs {
   std::string task;
   int64_t n = 0;
   uint64_t seed = 0;
   std::string out;
+  std::string data_dir;
 };
 int run_simulate(const SimulateArgs& args);
 
@@ -25,6 +28,7 @@ struct TrainArgs {
   uint64_t seed = 0;
   std::string out;
   std::string config;  // path of a JSON object; empty: the method's defaults
+  std::string data_dir;
 };
 int run_train(const TrainArgs& args);
 
@@ -32,9 +36,11 @@ struct SampleArgs {
   std::string model;
   std::string observation;   // CSV path, or empty
   int num_observation = 0;   // 1-based, or 0
+  std::string condition;     // "x_1=0.3,theta_2=1": any conditional (models that support it), or empty
   int64_t n = 10000;
   uint64_t seed = 0;
   std::string out;
+  std::string data_dir;
 };
 int run_sample(const SampleArgs& args);
 
@@ -44,6 +50,7 @@ struct EvaluateArgs {
   std::string observations;  // "1-10", "3", "1,4-6"; empty: every observation of the task
   uint64_t seed = 0;
   std::string out;           // directory
+  std::string data_dir;
 };
 int run_evaluate(const EvaluateArgs& args);
 

@@ -132,4 +132,18 @@ PosteriorPtr load_posterior(const std::string& path, const std::string& expected
   return find_method(method).load(path);
 }
 
+Tensor ConditionalSampler::sample_conditional(const std::vector<std::pair<std::string, double>>& observed,
+                                              int64_t n, uint64_t seed) {
+  const std::vector<std::string> names = variable_names();
+  std::vector<std::pair<int64_t, double>> by_index;
+  by_index.reserve(observed.size());
+  for (const auto& [name, value] : observed) {
+    const auto it = std::find(names.begin(), names.end(), name);
+    AMOR_CHECK(it != names.end(), ValueError, "sample_conditional: unknown variable '", name,
+               "' (the model's variables: ", join(names), ")");
+    by_index.emplace_back(static_cast<int64_t>(it - names.begin()), value);
+  }
+  return sample_conditional(by_index, n, seed);
+}
+
 }  // namespace amor::sbi

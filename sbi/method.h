@@ -67,6 +67,25 @@ class Posterior {
 
 using PosteriorPtr = std::unique_ptr<Posterior>;
 
+// A posterior whose model also samples the other conditionals of the joint (θ, x) — the
+// likelihood x | θ, θ_2 | (θ_1, x), x_2 | x_1, the joint itself: the Simformer. Found with
+// dynamic_cast<ConditionalSampler*>(posterior). Variables are the joint's entries, θ first.
+class ConditionalSampler {
+ public:
+  virtual ~ConditionalSampler() = default;
+  // Names of the joint's entries (the task's θ names, then its x names).
+  virtual std::vector<std::string> variable_names() const = 0;
+  // observed: (entry index, value) pairs, each index at most once; none: the joint. Returns
+  // [n, T] float64 rows of the whole joint with the observed entries copied. Latent θ entries
+  // stay inside the prior's support (rejection); an observed θ outside it is a ValueError.
+  virtual Tensor sample_conditional(const std::vector<std::pair<int64_t, double>>& observed, int64_t n,
+                                    uint64_t seed) = 0;
+  // The same with entries named as in variable_names(); an unknown name is a ValueError that
+  // lists the known ones.
+  Tensor sample_conditional(const std::vector<std::pair<std::string, double>>& observed, int64_t n,
+                            uint64_t seed);
+};
+
 class Method {
  public:
   virtual ~Method() = default;

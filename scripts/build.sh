@@ -35,8 +35,13 @@ case "$preset" in
     ;;
   asan)
     # -O1 -g1 without NDEBUG: assertions on, quick to compile, file:line in sanitizer stacks.
+    # AMOR_NATIVE=OFF: with -march=native (AVX-512) GCC places 64-byte-aligned objects on the
+    # stack and accesses them with aligned zmm moves, but libasan's use-after-return fake stack
+    # (scripts/test.sh turns it on) only aligns frames to 32 bytes (llvm-project #152819, fixed
+    # after GCC 12's libasan): the unit tests then crashed (vmovdqa64 on a misaligned frame) or
+    # computed garbage. Baseline x86-64 code needs at most 16-byte alignment.
     args+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1"
-           -DAMOR_SANITIZE=ON -DAMOR_WERROR=OFF
+           -DAMOR_SANITIZE=ON -DAMOR_WERROR=OFF -DAMOR_NATIVE=OFF
            -DAMOR_CUDA=OFF -DAMOR_BUILD_APPS=OFF -DAMOR_BUILD_TESTS=ON -DAMOR_BUILD_BENCH=OFF)
     ;;
   *)

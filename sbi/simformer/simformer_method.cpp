@@ -1,6 +1,8 @@
 #include "sbi/simformer/simformer_method.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/error.h"
 #include "core/ops.h"
@@ -8,8 +10,26 @@
 
 namespace amor::sbi::simformer {
 
-SimformerPosterior::SimformerPosterior(std::unique_ptr<SimformerModel> model, std::string task_name, Support support)
-    : model_(std::move(model)), task_(std::move(task_name)), support_(std::move(support)) {}
+namespace {
+
+std::vector<std::string> default_variable_names(int64_t theta_dim, int64_t x_dim) {
+  std::vector<std::string> names;
+  for (int64_t i = 0; i < theta_dim; ++i) names.push_back("theta_" + std::to_string(i + 1));
+  for (int64_t i = 0; i < x_dim; ++i) names.push_back("x_" + std::to_string(i + 1));
+  return names;
+}
+
+}  // namespace
+
+SimformerPosterior::SimformerPosterior(std::unique_ptr<SimformerModel> model, std::string task_name, Support support,
+                                       std::vector<std::string> variable_names)
+    : model_(std::move(model)), task_(std::move(task_name)), support_(std::move(support)),
+      names_(std::move(variable_names)) {
+  if (names_.empty()) names_ = default_variable_names(model_->theta_dim(), model_->x_dim());
+  if (static_cast<int64_t>(names_.size()) != model_->num_tokens())
+    throw ValueError("simformer: " + std::to_string(names_.size()) + " variable names for a model of " +
+                     std::to_string(model_->num_tokens()) + " entries");
+}
 
 Tensor SimformerPosterior::sample(const Tensor& x_o, int64_t n, uint64_t seed) {
   if (n <= 0) throw ValueError("simformer: number of samples must be positive, got " + std::to_string(n));
@@ -28,8 +48,53 @@ Tensor SimformerPosterior::sample(const Tensor& x_o, int64_t n, uint64_t seed) {
       support_, n, d, ro);
 }
 
+Tensor SimformerPosterior::sample_conditional(const std::vector<std::pair<int64_t, double>>& observed, int64_t n,
+                                              uint64_t seed) {
+  if (n <= 0) throw ValueError("simformer: number of samples must be positive, got " + std::to_string(n));
+  const int64_t tokens = model_->num_tokens(), d = theta_dim();
+  const bool bounded = !support_.lower.empty() && support_.bounded();
+  Tensor values = zeros({tokens}, {.dtype = DType::F64});
+  Tensor mask = zeros({tokens}, {.dtype = DType::Bool});
+  for (const auto& [index, value] : observed) {
+    if (index < 0 || index >= tokens)
+      throw ValueError("simformer sample_conditional: entry index " + std::to_string(index) + " outside [0, " +
+                       std::to_string(tokens) + ")");
+    const std::string& name = names_[static_cast<size_t>(index)];
+    if (mask.data<bool>()[index]) throw ValueError("simformer sample_conditional: '" + name + "' is given twice");
+    if (!std::isfinite(value)) throw ValueError("simformer sample_conditional: '" + name + "' is not finite");
+    if (bounded && index < d &&
+        !(value >= support_.lower[static_cast<size_t>(index)] && value <= support_.upper[static_cast<size_t>(index)]))
+      throw ValueError("simformer sample_conditional: '" + name + "' = " + std::to_string(value) +
+                       " lies outside the prior's support [" + std::to_string(support_.lower[static_cast<size_t>(index)]) +
+                       ", " + std::to_string(support_.upper[static_cast<size_t>(index)]) + "]");
+    mask.data<bool>()[index] = true;
+    values.data<double>()[index] = value;
+  }
+  // Rejection on the latent θ entries only: observed ones were checked above, x is unbounded.
+  bool any_latent_theta = false;
+  for (int64_t i = 0; i < d; ++i) any_latent_theta = any_latent_theta || !mask.data<bool>()[i];
+  if (!bounded || !any_latent_theta) return model_->sample(values, mask, n, seed);
+
+  Support joint_support;
+  joint_support.lower.assign(static_cast<size_t>(tokens), -std::numeric_limits<double>::infinity());
+  joint_support.upper.assign(static_cast<size_t>(tokens), std::numeric_limits<double>::infinity());
+  for (int64_t i = 0; i < d; ++i) {
+    joint_support.lower[static_cast<size_t>(i)] = support_.lower[static_cast<size_t>(i)];
+    joint_support.upper[static_cast<size_t>(i)] = support_.upper[static_cast<size_t>(i)];
+  }
+  RejectionOptions ro;
+  ro.batch_margin = 16;
+  ro.max_batch = 20 * n + 16;
+  ro.fail_below = 1e-3;
+  ro.who = "simformer";
+  uint64_t round = 0;
+  return sample_within_support(
+      [&](int64_t count) { return model_->sample(values, mask, count, seed + 0x9E3779B97F4A7C15ull * round++); },
+      joint_support, n, tokens, ro);
+}
+
 void SimformerPosterior::save(const std::string& path) const {
-  model_->save(path, {{"format", "amor"}, {"method", "simformer"}, {"task", task_}});
+  model_->save(path, {{"format", "amor"}, {"method", "simformer"}, {"task", task_}, {"variable_names", names_}});
 }
 
 PosteriorPtr SimformerMethod::train(const Task& task, const Dataset& data, const TrainOptions& options,
@@ -68,7 +133,10 @@ PosteriorPtr SimformerMethod::train(const Task& task, const Dataset& data, const
     report->num_invalid = data.num_invalid;
     report->interrupted = s.interrupted;
   }
-  return std::make_unique<SimformerPosterior>(std::move(model), task.name(), task.prior()->support());
+  std::vector<std::string> names = task.theta_names();
+  for (const std::string& x : task.x_names()) names.push_back(x);
+  return std::make_unique<SimformerPosterior>(std::move(model), task.name(), task.prior()->support(),
+                                              std::move(names));
 }
 
 PosteriorPtr SimformerMethod::load(const std::string& path) const {
@@ -78,12 +146,27 @@ PosteriorPtr SimformerMethod::load(const std::string& path) const {
     throw IOError("simformer: " + path + " does not name its task");
   const std::string task_name = meta["task"].get<std::string>();
   Support support;
+  std::vector<std::string> names;
   try {
-    support = make_task(task_name)->prior()->support();
+    const TaskPtr task = make_task(task_name);
+    support = task->prior()->support();
+    if (task->theta_dim() == model->theta_dim() && task->x_dim() == model->x_dim()) {
+      names = task->theta_names();
+      for (const std::string& x : task->x_names()) names.push_back(x);
+    }
   } catch (const ValueError&) {
     // A user task that is not registered in this process: sample without the support check.
   }
-  return std::make_unique<SimformerPosterior>(std::move(model), task_name, std::move(support));
+  if (meta.contains("variable_names")) {
+    const nlohmann::json& v = meta["variable_names"];
+    const bool ok = v.is_array() && static_cast<int64_t>(v.size()) == model->num_tokens() &&
+                    std::all_of(v.begin(), v.end(), [](const nlohmann::json& e) { return e.is_string(); });
+    if (!ok)
+      throw IOError("simformer: " + path + ": \"variable_names\" must be an array of " +
+                    std::to_string(model->num_tokens()) + " strings");
+    names = v.get<std::vector<std::string>>();
+  }
+  return std::make_unique<SimformerPosterior>(std::move(model), task_name, std::move(support), std::move(names));
 }
 
 }  // namespace amor::sbi::simformer

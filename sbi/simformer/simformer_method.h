@@ -5,15 +5,19 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "sbi/method.h"
 #include "sbi/simformer/simformer.h"
 
 namespace amor::sbi::simformer {
 
-class SimformerPosterior : public Posterior {
+class SimformerPosterior : public Posterior, public ConditionalSampler {
  public:
-  SimformerPosterior(std::unique_ptr<SimformerModel> model, std::string task_name, Support support);
+  // variable_names: θ then x names (empty: theta_1.., x_1..); support: the prior's (may be empty).
+  SimformerPosterior(std::unique_ptr<SimformerModel> model, std::string task_name, Support support,
+                     std::vector<std::string> variable_names = {});
   std::string method() const override { return "simformer"; }
   std::string task_name() const override { return task_; }
   int64_t theta_dim() const override { return model_->theta_dim(); }
@@ -23,6 +27,12 @@ class SimformerPosterior : public Posterior {
   Tensor sample(const Tensor& x_o, int64_t n, uint64_t seed) override;
   void save(const std::string& path) const override;
 
+  // Any conditional (ConditionalSampler): [n, T] joint rows, latent θ inside the support.
+  std::vector<std::string> variable_names() const override { return names_; }
+  using ConditionalSampler::sample_conditional;
+  Tensor sample_conditional(const std::vector<std::pair<int64_t, double>>& observed, int64_t n,
+                            uint64_t seed) override;
+
   SimformerModel& model() { return *model_; }
   const SimformerModel& model() const { return *model_; }
 
@@ -30,6 +40,7 @@ class SimformerPosterior : public Posterior {
   std::unique_ptr<SimformerModel> model_;
   std::string task_;
   Support support_;
+  std::vector<std::string> names_;
 };
 
 class SimformerMethod : public Method {

@@ -74,6 +74,33 @@ TEST(CliCommands, TasksTable) {
   EXPECT_TRUE(sir);
 }
 
+TEST(CliCommands, DataDirOptionOverridesTheDefault) {
+  // An empty directory as --data-dir (before or after the command): the sbibm tasks' data is
+  // missing there, and evaluate says so (exit 2, naming the directory) before any training.
+  TempDir dir;
+  const std::string empty = dir / "no_sbibm";
+  std::filesystem::create_directories(empty);
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"tasks", "--data-dir", empty}, {"--data-dir", empty, "tasks"}}) {
+    const auto r = run_amor(args, dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    bool two_moons = false;
+    for (const auto& l : split_lines(r.out))
+      if (l.rfind("two_moons ", 0) == 0) {
+        two_moons = true;
+        EXPECT_NE(l.find("missing"), std::string::npos) << l;
+      }
+    EXPECT_TRUE(two_moons) << r.out;
+    EXPECT_NE(r.out.find("reference data is read from " + empty), std::string::npos) << r.out;
+  }
+  const auto r = run_amor({"evaluate", "--task", "two_moons", "--method", "npe", "--simulations", "100",
+                           "--observations", "1", "--data-dir", empty, "--out", dir / "ev"},
+                          dir);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find(empty), std::string::npos) << r.err;
+}
+
 TEST(CliCommands, SimulateKeepsInvalidRowsAndCountsThem) {
   TempDir dir;
   const auto r = run_test_cli({"simulate", "--task", "test_gauss2d", "--n", "2000", "--seed", "5",
@@ -149,6 +176,64 @@ TEST(CliCommands, TrainThenSample) {
   r = run_test_cli({"sample", "--model", dir / "m.safetensors", "--num-observation", "1", "--out", dir / "s3.csv"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(sbi::io::read_csv(dir / "s3.csv").values.size(0), 10000);
+}
+
+TEST(CliCommands, SampleAnyConditional) {
+  // joint_oracle samples every conditional exactly; --condition picks one by variable names and
+  // the file holds the variables not given.
+  TempDir dir;
+  auto r = run_test_cli({"train", "--task", "test_gauss2d", "--method", "joint_oracle", "--simulations", "3000",
+                         "--seed", "1", "--out", dir / "j.safetensors"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The likelihood x | θ = (1, -2): x_j ~ N(θ_j, 0.25); means of 4000 draws have sd 0.008.
+  r = run_test_cli({"sample", "--model", dir / "j.safetensors", "--condition", "mu_1=1,mu_2=-2", "--n", "4000",
+                    "--seed", "2", "--out", dir / "lik.csv"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto s = sbi::io::read_csv(dir / "lik.csv");
+  EXPECT_EQ(s.header, (std::vector<std::string>{"y_1", "y_2"}));
+  ASSERT_EQ(s.values.size(0), 4000);
+  double m0 = 0, m1 = 0;
+  const double* v = s.values.contiguous().data<double>();
+  for (int64_t i = 0; i < 4000; ++i) m0 += v[i * 2] / 4000, m1 += v[i * 2 + 1] / 4000;
+  EXPECT_NEAR(m0, 1.0, 0.05);
+  EXPECT_NEAR(m1, -2.0, 0.05);
+  // A mixed conditional (μ_1, y_2 | y_1 = 1.25, μ_2 = 0.5), the given names in any order:
+  // μ_1 ~ N(1.25 / 1.25, 0.2), y_2 ~ N(0.5, 0.25).
+  r = run_test_cli({"sample", "--model", dir / "j.safetensors", "--condition", "y_1=1.25,mu_2=0.5", "--n", "4000",
+                    "--seed", "2", "--out", dir / "mixed.csv"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  s = sbi::io::read_csv(dir / "mixed.csv");
+  EXPECT_EQ(s.header, (std::vector<std::string>{"mu_1", "y_2"}));
+  m0 = 0, m1 = 0;
+  v = s.values.contiguous().data<double>();
+  for (int64_t i = 0; i < 4000; ++i) m0 += v[i * 2] / 4000, m1 += v[i * 2 + 1] / 4000;
+  EXPECT_NEAR(m0, 1.0, 0.05);
+  EXPECT_NEAR(m1, 0.5, 0.05);
+
+  // Bad conditions: one line on stderr, exit 2, naming what was wrong.
+  const auto bad = [&](const std::string& cond, const std::string& expect) {
+    const auto b = run_test_cli({"sample", "--model", dir / "j.safetensors", "--condition", cond, "--out",
+                                 dir / "bad.csv"}, dir);
+    EXPECT_EQ(b.exit_code, 2) << cond;
+    EXPECT_EQ(count_lines(b.err), 1u) << b.err;
+    EXPECT_NE(b.err.find(expect), std::string::npos) << cond << ": " << b.err;
+  };
+  bad("nu_1=3", "no variable 'nu_1' (its variables: mu_1, mu_2, y_1, y_2)");
+  bad("mu_1", "'mu_1' is not name=value");
+  bad("mu_1=abc", "is not a finite number");
+  bad("mu_1=1,mu_1=2", "'mu_1' is given twice");
+  bad("mu_1=1,mu_2=1,y_1=0,y_2=0", "nothing is left to sample");
+  // Mutually exclusive with an observation.
+  const auto both = run_test_cli({"sample", "--model", dir / "j.safetensors", "--condition", "mu_1=1",
+                                  "--num-observation", "1", "--out", dir / "bad.csv"}, dir);
+  EXPECT_EQ(both.exit_code, 2);
+  // A posterior-only model says it cannot.
+  ASSERT_EQ(run_test_cli({"train", "--task", "test_gauss2d", "--method", "oracle", "--simulations", "300",
+                          "--out", dir / "p.safetensors"}, dir).exit_code, 0);
+  const auto post = run_test_cli({"sample", "--model", dir / "p.safetensors", "--condition", "mu_1=1", "--out",
+                                  dir / "bad.csv"}, dir);
+  EXPECT_EQ(post.exit_code, 2);
+  EXPECT_NE(post.err.find("samples only the posterior"), std::string::npos) << post.err;
 }
 
 TEST(CliCommands, TrainConfigReachesTheMethod) {

@@ -7,27 +7,38 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "core/ops.h"
 #include "core/random.h"
+#include "core/error.h"
 #include "sbi/simformer/simformer.h"
+#include "sbi/simformer/simformer_method.h"
 
 namespace amor::sbi::simformer {
 namespace {
 
 double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
 
-// Kolmogorov–Smirnov distance between samples and N(mean, sd²).
-double ks_distance(std::vector<double> v, double mean, double sd) {
+// Kolmogorov–Smirnov distance between samples and a distribution given by its CDF.
+template <class Cdf>
+double ks_distance_cdf(std::vector<double> v, const Cdf& cdf) {
   std::sort(v.begin(), v.end());
   const double n = double(v.size());
   double d = 0;
   for (size_t i = 0; i < v.size(); ++i) {
-    const double f = normal_cdf((v[i] - mean) / sd);
+    const double f = cdf(v[i]);
     d = std::max({d, f - double(i) / n, double(i + 1) / n - f});
   }
   return d;
+}
+
+// ... and N(mean, sd²).
+double ks_distance(std::vector<double> v, double mean, double sd) {
+  return ks_distance_cdf(std::move(v), [&](double t) { return normal_cdf((t - mean) / sd); });
 }
 
 SimformerConfig toy_config() {
@@ -82,6 +93,31 @@ TEST(SimformerToy, SamplesPosteriorAndLikelihoodOfAGaussianPair) {
   EXPECT_LT(ks_distance(l, -0.5, 0.5), 1.95 / std::sqrt(double(m)));
   // A wrong answer is rejected by the same test: the prior in place of the posterior.
   EXPECT_GT(ks_distance(p, 0.0, 1.0), 1.95 / std::sqrt(double(m)));
+
+  // The same network behind the ConditionalSampler interface, by variable name, with a box
+  // support [0.5, 2] on θ: θ | x = 1.5 is then N(1.2, 0.2) truncated to the box (latent θ is
+  // rejected outside it), and a θ given outside the box is refused.
+  Support box;
+  box.lower = {0.5};
+  box.upper = {2.0};
+  SimformerPosterior posterior(std::make_unique<SimformerModel>(std::move(model)), "toy", box, {"theta", "x"});
+  const Tensor cond = posterior.sample_conditional(std::vector<std::pair<std::string, double>>{{"x", 1.5}}, m, 9);
+  ASSERT_EQ(cond.shape(), (Shape{m, 2}));
+  std::vector<double> t;
+  for (int64_t i = 0; i < m; ++i) {
+    ASSERT_EQ(cond.data<double>()[2 * i + 1], 1.5);
+    t.push_back(cond.data<double>()[2 * i]);
+    ASSERT_TRUE(t.back() >= 0.5 && t.back() <= 2.0) << t.back();
+  }
+  const double sd = std::sqrt(0.2), lo = normal_cdf((0.5 - 1.2) / sd), hi = normal_cdf((2.0 - 1.2) / sd);
+  EXPECT_LT(ks_distance_cdf(t, [&](double v) { return (normal_cdf((v - 1.2) / sd) - lo) / (hi - lo); }),
+            1.95 / std::sqrt(double(m)));
+  EXPECT_THROW(posterior.sample_conditional(std::vector<std::pair<std::string, double>>{{"theta", 2.5}}, 10, 1),
+               ValueError);
+  EXPECT_THROW(posterior.sample_conditional(std::vector<std::pair<std::string, double>>{{"y", 0.0}}, 10, 1),
+               ValueError);
+  EXPECT_THROW(posterior.sample_conditional(std::vector<std::pair<int64_t, double>>{{1, 0.0}, {1, 1.0}}, 10, 1),
+               ValueError);
 }
 
 }  // namespace

@@ -99,10 +99,58 @@ class OraclePosterior final : public sbi::Posterior {
   double noise_;
 };
 
+// The oracle that also samples every conditional of the joint (θ_1, θ_2, x_1, x_2), like the
+// Simformer: the pairs (θ_j, x_j) are independent bivariate normals (var θ 1, var x 1 + s²,
+// cov 1), so each conditional is exact: x_j | θ_j ~ N(θ_j, s²), θ_j | x_j as the posterior.
+class JointOraclePosterior final : public sbi::Posterior, public sbi::ConditionalSampler {
+ public:
+  JointOraclePosterior(std::string method, std::string task, double noise)
+      : inner_(method, std::move(task), noise), method_(std::move(method)), noise_(noise) {}
+  std::string method() const override { return method_; }
+  std::string task_name() const override { return inner_.task_name(); }
+  int64_t theta_dim() const override { return 2; }
+  int64_t x_dim() const override { return 2; }
+  Tensor sample(const Tensor& x_o, int64_t n, uint64_t seed) override { return inner_.sample(x_o, n, seed); }
+  void save(const std::string& path) const override { inner_.save(path); }
+
+  std::vector<std::string> variable_names() const override { return {"mu_1", "mu_2", "y_1", "y_2"}; }
+  using sbi::ConditionalSampler::sample_conditional;
+  Tensor sample_conditional(const std::vector<std::pair<int64_t, double>>& observed, int64_t n,
+                            uint64_t seed) override {
+    bool given[4] = {false, false, false, false};
+    double value[4] = {0, 0, 0, 0};
+    for (const auto& [i, v] : observed) {
+      AMOR_CHECK(i >= 0 && i < 4 && !given[i], ValueError, "joint_oracle: bad or repeated entry ", i);
+      given[i] = true, value[i] = v;
+    }
+    const double shrink = 1.0 / (1.0 + noise_ * noise_), sd = std::sqrt(noise_ * noise_ * shrink);
+    std::vector<double> out(static_cast<size_t>(n) * 4);
+    for (int64_t r = 0; r < n; ++r) {
+      sbi::Rng rng(seed, kPosteriorStream, static_cast<uint64_t>(r));
+      double* row = out.data() + r * 4;
+      for (int j = 0; j < 2; ++j) {
+        const double z1 = rng.normal(), z2 = rng.normal();
+        double& theta = row[j];
+        double& x = row[2 + j];
+        if (given[j] && given[2 + j]) theta = value[j], x = value[2 + j];
+        else if (given[j]) theta = value[j], x = theta + noise_ * z1;
+        else if (given[2 + j]) x = value[2 + j], theta = x * shrink + sd * z1;
+        else theta = z1, x = theta + noise_ * z2;
+      }
+    }
+    return from_vector(out, Shape{n, 4});
+  }
+
+ private:
+  OraclePosterior inner_;
+  std::string method_;
+  double noise_;
+};
+
 class OracleMethod final : public sbi::Method {
  public:
-  OracleMethod(std::string name, int64_t default_epochs, int sleep_ms)
-      : name_(std::move(name)), default_epochs_(default_epochs), sleep_ms_(sleep_ms) {}
+  OracleMethod(std::string name, int64_t default_epochs, int sleep_ms, bool joint = false)
+      : name_(std::move(name)), default_epochs_(default_epochs), sleep_ms_(sleep_ms), joint_(joint) {}
   std::string name() const override { return name_; }
 
   sbi::PosteriorPtr train(const sbi::Task& task, const sbi::Dataset& data,
@@ -153,7 +201,7 @@ class OracleMethod final : public sbi::Method {
     r.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     r.num_simulations = data.num_simulated, r.num_invalid = data.num_invalid;
     if (report) *report = r;
-    return std::make_unique<OraclePosterior>(name_, task.name(), std::sqrt(sum_sq / std::max(count, 1.0)));
+    return make_posterior(task.name(), std::sqrt(sum_sq / std::max(count, 1.0)));
   }
 
   sbi::PosteriorPtr load(const std::string& path) const override {
@@ -161,14 +209,19 @@ class OracleMethod final : public sbi::Method {
     AMOR_CHECK(t.size() == 1 && t[0].first == "noise" && t[0].second.numel() == 1, IOError, "'", path,
                "' is not a ", name_, " checkpoint");
     const nlohmann::json config = nn::read_checkpoint_config(path);
-    return std::make_unique<OraclePosterior>(name_, config.value("task", ""),
-                                             t[0].second.to(DType::F64).data<double>()[0]);
+    return make_posterior(config.value("task", ""), t[0].second.to(DType::F64).data<double>()[0]);
   }
 
  private:
+  sbi::PosteriorPtr make_posterior(const std::string& task, double noise) const {
+    if (joint_) return std::make_unique<JointOraclePosterior>(name_, task, noise);
+    return std::make_unique<OraclePosterior>(name_, task, noise);
+  }
+
   std::string name_;
   int64_t default_epochs_;
   int sleep_ms_;
+  bool joint_;
 };
 
 }  // namespace
@@ -192,6 +245,7 @@ void register_cli_fixtures() {
     });
     sbi::register_method(std::make_shared<OracleMethod>("oracle", 3, 0));
     sbi::register_method(std::make_shared<OracleMethod>("slow_oracle", 2000, 50));
+    sbi::register_method(std::make_shared<OracleMethod>("joint_oracle", 3, 0, /*joint=*/true));
   });
 }
 

@@ -13,6 +13,8 @@
 // other key is a ValueError, as the Method contract asks.
 // Method "slow_oracle": the same, but every epoch sleeps 50 ms and there are 2 000 of them
 // unless TrainOptions::stop is set — for the Ctrl-C tests.
+// Method "joint_oracle": the oracle as a sbi::ConditionalSampler (every conditional of the joint
+// (mu_1, mu_2, y_1, y_2) exact) — for `amor sample --condition`.
 #pragma once
 
 #include <string>
