@@ -1,15 +1,15 @@
-// Row-major GEMM on the CPU: OpenBLAS (cblas) for everything big enough to pay for a BLAS call,
-// and a hand-written i-k-j kernel for the many tiny matrices of per-head attention.
+// Row-major GEMM on the CPU: OpenBLAS (cblas) for big GEMMs when it runs a real kernel set for
+// this CPU, and amor's own packed kernel (kernels/cpu/gemm_packed.h) for small GEMMs, inside
+// OpenMP regions, and for everything when OpenBLAS fell back to its generic kernels.
 //
 // All matrices are row-major. `lda` is the row length of A *as stored* (so for trans_a it is
 // >= M, otherwise >= K), the same convention as cblas with CblasRowMajor. Transposes are passed
-// to BLAS as flags, never materialised.
+// as flags, never materialised.
 //
-// Threading: the BLAS path uses OpenBLAS's own (pthread) pool, sized by set_blas_threads. The
-// small batched path uses OpenMP over the batch. OpenBLAS is never called from inside an OpenMP
-// parallel region: when `gemm` finds itself inside an active parallel region (a caller looping
-// over heads with `omp parallel for`), it runs the hand-written kernel on the calling thread
-// instead of oversubscribing the cores.
+// Threading: the BLAS path uses OpenBLAS's own (pthread) pool, sized by set_blas_threads. amor's
+// kernel uses OpenMP, sharing out whole output tiles (never parts of a sum), so its results are
+// bitwise the same for any thread count. OpenBLAS is never called from inside an OpenMP
+// parallel region: there `gemm` runs amor's kernel on the calling thread.
 #pragma once
 
 #include <cstdint>
@@ -47,39 +47,33 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
 //   A_b = A + b·stride_a, B_b = B + b·stride_b, C_b = C + b·stride_c  (strides in elements).
 // stride_a == 0 or stride_b == 0 broadcasts that operand over the batch. The C_b must not
 // overlap (stride_c == 0 with batch > 1 is run serially, so the last matrix wins).
-// M·N·K <= kSmallGemmMaxWork: hand-written kernel, OpenMP over the batch when the total work
-// is >= kGemmParallelWork. Otherwise one BLAS call per matrix, sequentially (BLAS threads
-// itself). Called from inside an active OpenMP region: hand-written kernel, serially.
+// M·N·K <= kSmallGemmMaxWork: amor's kernel, OpenMP over the batch when the total work is
+// >= kGemmParallelWork. Otherwise one `gemm` per matrix, sequentially (each threads itself).
+// Called from inside an active OpenMP region: amor's kernel, serially.
 template <class T>
 void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
                   T alpha, const T* A, int64_t lda, int64_t stride_a, const T* B, int64_t ldb,
                   int64_t stride_b, T beta, T* C, int64_t ldc, int64_t stride_c);
 
-// The hand-written kernel on its own (single-threaded, no BLAS): same contract as `gemm`.
-// Exposed for tests and for callers already inside a parallel region.
-// Long reductions: K is taken in slabs of <= 256 (B's slab stays in cache), and when K >= 2048
-// with M·N <= 65536 (weight gradients) in chunks of ~1024 whose partial products are summed in
-// chunk order. Both are fixed by the shape alone, so gemm_small, gemm_own and gemm's fallback
-// give the same bits for any thread count.
+// amor's kernel on the calling thread (no BLAS, no threads): same contract as `gemm`. K is
+// taken in slabs of <= 256 whose boundaries depend on K alone, so gemm_small, gemm_own and
+// gemm's own-kernel path give the same bits for any thread count.
 template <class T>
 void gemm_small(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
                 int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc,
                 const T* bias = nullptr);
 
-// The hand-written kernel with its OpenMP split (K chunks or row blocks of C), never BLAS: what
-// `gemm` runs when OpenBLAS fell back to its generic kernels. Same contract and same results
-// as gemm_small, whatever the number of threads.
+// amor's kernel with its OpenMP split over output tiles, never BLAS: what `gemm` runs when
+// OpenBLAS fell back to its generic kernels. Same contract and same bits as gemm_small,
+// whatever the number of threads.
 template <class T>
 void gemm_own(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
               int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc,
               const T* bias = nullptr);
 
-// The weight and bias gradients of a Linear y = x·Wᵀ + b, in one pass over dy where it can:
-//   dw[out, in] = dyᵀ·x,  db[out] = Σ_rows dy      (dy: [rows, out], x: [rows, in], contiguous)
-// Where gemm would run amor's kernel with the K split (rows >= 2048), the column sums of each
-// chunk of dy are taken while the split has the chunk in cache and summed in chunk order like
-// the products (db's bits then differ from sum_axis's, but not with the thread count);
-// otherwise gemm then sum_axis. db may be null (then this is gemm).
+// The weight and bias gradients of a Linear y = x·Wᵀ + b:
+//   dw[out, in] = dyᵀ·x (gemm),  db[out] = Σ_rows dy (sum_axis)   (dy: [rows, out], x: [rows, in],
+// contiguous). db may be null.
 template <class T>
 void linear_weight_grad(int64_t rows, int64_t out, int64_t in, const T* dy, const T* x, T* dw,
                         T* db);

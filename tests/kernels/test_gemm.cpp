@@ -1,5 +1,5 @@
-// kernels/cpu/gemm: BLAS path, hand-written path and batched driver against a naive triple
-// loop in double.
+// kernels/cpu/gemm: BLAS path, amor's packed kernel (serial and threaded) and the batched driver
+// against a naive triple loop in double.
 #include "kernels/cpu/gemm.h"
 
 #include <gtest/gtest.h>
@@ -135,8 +135,8 @@ TEST(Gemm, SmallPathFloat) { sweep<float>(Path::small); }
 TEST(Gemm, OwnPathDouble) { sweep<double>(Path::own); }
 TEST(Gemm, OwnPathFloat) { sweep<float>(Path::own); }
 
-// Long reductions: K slabs (K > 256, with row tiles of 8, 4, 2 and 1 rows: M = 15) and the K
-// split into chunks of ~1024 (K >= 2048 with a small C: 3 chunks, and M past one 128-row block).
+// Long reductions: K slabs (K > 256: 2, 10 and 9 slabs), a small C computed transposed
+// (M = 130, N = 20), C read back with beta = 1 between slabs.
 template <class T>
 void long_k(Path path) {
   std::mt19937_64 rng(5);
@@ -155,7 +155,7 @@ TEST(Gemm, LongKDouble) {
 }
 
 // bias [N] added to every row: full and partial column panels (N = 37, 64, 150), K slabs and
-// the K split, beta 0 (C not read) and not, K = 0 (C = beta·C + bias), on every path.
+// several slabs, beta 0 (C not read) and not, K = 0 (C = beta·C + bias), on every path.
 template <class T>
 void with_bias(Path path) {
   std::mt19937_64 rng(8);
@@ -188,47 +188,85 @@ TEST(Gemm, EveryRowTileSize) {
       }
 }
 
+// Every column remainder of the packed kernel's panels (two SIMD vectors wide, the last one
+// vector wide when it can be: N = 1 .. 2 panels + a vector + 1 covers every case for float and
+// double at any vector width), with every transpose, beta = 0 over NaN and not, with and without
+// a bias, one slab and several (K = 300), on the serial and the threaded entry points.
+template <class T>
+void every_column_remainder() {
+  std::mt19937_64 rng(21);
+  for (int64_t N = 1; N <= 81; ++N)
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        check_one<T>(Path::small, ta, tb, 11, N, 7, T(1), T(0), rng, N % 2 == 0);
+        check_one<T>(Path::own, ta, tb, 13, N, 5, T(-0.5), T(1.5), rng, N % 2 == 1);
+      }
+  for (int64_t N : {1, 15, 16, 17, 31, 33, 50})
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) check_one<T>(Path::small, ta, tb, 9, N, 300, T(2), T(0), rng);
+}
+TEST(Gemm, EveryColumnRemainderFloat) { every_column_remainder<float>(); }
+TEST(Gemm, EveryColumnRemainderDouble) { every_column_remainder<double>(); }
+
+// K = 1 (a rank-one update) and M = 1 / N = 1 through every entry point.
+TEST(Gemm, KOneAndVectors) {
+  std::mt19937_64 rng(22);
+  for (Path p : {Path::blas, Path::small, Path::own})
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        check_one<float>(p, ta, tb, 37, 45, 1, 1.f, 0.f, rng);
+        check_one<double>(p, ta, tb, 1, 45, 33, 0.5, 2.0, rng);
+        check_one<double>(p, ta, tb, 45, 1, 33, 1.0, 0.0, rng);
+      }
+}
+
 TEST(Gemm, OwnKernelSameBitsForAnyThreadCount) {
-  // gemm_own splits K (weight-gradient shape) or rows of C across threads; gemm_small runs the
-  // same arithmetic serially. All must agree bit for bit.
+  // gemm_own shares whole output tiles among threads; gemm_small runs the same arithmetic
+  // serially. All must agree bit for bit, for every transpose and beta, with a bias.
   struct Case {
     bool ta, tb;
     int64_t M, N, K;
   };
-  const Case cases[] = {{true, false, 120, 50, 5000},   // K split, 5 chunks
-                        {false, true, 300, 70, 64},     // row blocks
-                        {false, false, 77, 33, 700}};   // row blocks with K slabs
+  const Case cases[] = {{true, false, 120, 50, 5000},   // weight gradient: Cᵀ computed, slabs
+                        {true, false, 50, 150, 4000},   // weight gradient, C as it is
+                        {false, true, 300, 70, 64},     // forward Linear
+                        {false, false, 77, 33, 700},    // K slabs, partial panel
+                        {true, true, 5, 400, 600},      // one row tile: split by panel
+                        {false, false, 2000, 40, 50}};  // many row tiles, narrow last panel
   std::mt19937_64 rng(9);
   const int saved = omp_get_max_threads();
   for (const Case& c : cases) {
     ASSERT_GE(c.M * c.N * c.K, kc::kGemmParallelWork);  // big enough to be threaded
     Mat<float> A(c.ta ? c.K : c.M, c.ta ? c.M : c.K, 1, rng);
     Mat<float> B(c.tb ? c.N : c.K, c.tb ? c.K : c.N, 2, rng);
-    Mat<float> C0(c.M, c.N, 0, rng);
-    auto run = [&](int threads) {
-      Mat<float> C = C0;
-      if (threads == 0) {
-        kc::gemm_small<float>(c.ta, c.tb, c.M, c.N, c.K, 0.5f, A.data(), A.ld, B.data(), B.ld,
-                              0.25f, C.data(), C.ld);
-      } else {
-        omp_set_num_threads(threads);
-        kc::gemm_own<float>(c.ta, c.tb, c.M, c.N, c.K, 0.5f, A.data(), A.ld, B.data(), B.ld,
-                            0.25f, C.data(), C.ld);
-      }
-      return C.buf;
-    };
-    const std::vector<float> serial = run(0);
-    for (int threads : {1, 2, 3})
-      EXPECT_EQ(run(threads), serial) << "M=" << c.M << " N=" << c.N << " K=" << c.K
-                                      << " threads=" << threads;
+    Mat<float> C0(c.M, c.N, 0, rng), bias(1, c.N, 0, rng);
+    for (float beta : {0.f, 0.25f}) {
+      auto run = [&](int threads) {
+        Mat<float> C = C0;
+        if (threads == 0) {
+          kc::gemm_small<float>(c.ta, c.tb, c.M, c.N, c.K, 0.5f, A.data(), A.ld, B.data(), B.ld,
+                                beta, C.data(), C.ld, bias.data());
+        } else {
+          omp_set_num_threads(threads);
+          kc::gemm_own<float>(c.ta, c.tb, c.M, c.N, c.K, 0.5f, A.data(), A.ld, B.data(), B.ld,
+                              beta, C.data(), C.ld, bias.data());
+        }
+        return C.buf;
+      };
+      const std::vector<float> serial = run(0);
+      for (int threads : {1, 2, 3, 4})
+        EXPECT_EQ(run(threads), serial) << "M=" << c.M << " N=" << c.N << " K=" << c.K
+                                        << " beta=" << beta << " threads=" << threads;
+    }
+    check_one<float>(Path::own, c.ta, c.tb, c.M, c.N, c.K, 0.5f, 0.25f, rng, true);
   }
   omp_set_num_threads(saved);
 }
 
-TEST(Gemm, KSplitComputesTheTransposeBitForBit) {
+TEST(Gemm, SmallCComputedTransposedIsBitForBitTheTranspose) {
   // C = op(A)·op(B) and Cᵀ = op(B)ᵀ·op(A)ᵀ run the same multiply-adds in the same order, so the
-  // K split may compute its partials in whichever orientation fills the SIMD lanes better
-  // (here [150, 50] is computed as [50, 150]ᵀ, and the [50, 150] call as it is).
+  // kernel may compute a small C in whichever orientation fills the SIMD lanes better (here
+  // [150, 50] is computed as [50, 150]ᵀ, and the [50, 150] call as it is).
   std::mt19937_64 rng(12);
   const int64_t M = 150, N = 50, K = 4500;
   Mat<float> A(K, M, 0, rng), B(K, N, 0, rng);  // dW = dyᵀ·x: trans_a, B not transposed
@@ -244,8 +282,8 @@ TEST(Gemm, KSplitComputesTheTransposeBitForBit) {
   check_one<float>(Path::own, true, false, M, N, K, 1.f, 0.f, rng);  // and against the twin
 }
 
-// linear_weight_grad: dw = dyᵀ·x and db = Σ_rows dy against double sums, below the K split
-// (gemm + sum_axis) and above it (db from the chunks), and the same bits for 1, 2, 3 threads.
+// linear_weight_grad: dw = dyᵀ·x and db = Σ_rows dy against double sums, small and long K, and
+// the same bits for 1, 2, 3 threads.
 TEST(LinearWeightGrad, MatchesReferenceAndThreadCounts) {
   std::mt19937_64 rng(31);
   const int saved = omp_get_max_threads();
@@ -374,8 +412,8 @@ void batched_sweep() {
       {40, 64, 10, 64},   // attention values
       {3, 3, 1, 130},     // small path with N = 1
       {2, 130, 3, 130},   // small path, tall
-      {3, 64, 64, 65},    // BLAS path (64·64·65 > kSmallGemmMaxWork)
-      {2, 130, 17, 130},  // BLAS path
+      {3, 64, 64, 65},    // one gemm per matrix (64·64·65 > kSmallGemmMaxWork)
+      {2, 130, 17, 130},  // one gemm per matrix
   };
   for (const Shape& s : shapes)
     for (bool ta : {false, true})
@@ -407,8 +445,8 @@ TEST(GemmBatched, ThreadCountDoesNotChangeBits) {
 }
 
 TEST(GemmBatched, PackedBIsNotReusedAcrossCalls) {
-  // The small path packs Bᵀ and caches it per thread while one call runs; a second call with
-  // the same pointer but new contents must see the new contents.
+  // The kernel packs B per call into a reused per-thread buffer; a second call with the same
+  // pointer but new contents must see the new contents.
   std::vector<double> A = {1, 0, 0, 1};  // identity [2,2]
   std::vector<double> B = {1, 2, 3, 4};  // [2,2], used transposed
   std::vector<double> C(4);
