@@ -6,10 +6,13 @@
 #
 #   bash bench/run_nn_compare.sh [--no-build] [--threads "2 1"] [--workloads "mlp tf4 tf20"]
 #                                [--repetitions 5] [--min-time 0.5] [--tf-repeat 7] [--no-gemm]
-#                                [--coretype NAME]
+#                                [--coretype NAME] [--bench-nn PATH]
 #
 # After the pairs, bench_nn's BM_Gemm times every Linear GEMM shape of the transformer step on its
 # own (kernels::cpu::gemm); the report sums them per step next to the step time (skip: --no-gemm).
+#
+# --bench-nn PATH times another bench_nn binary (e.g. one built from an older commit) instead of
+# build/bench's; it implies --no-build.
 #
 # Per thread count T: OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = T for both, and the Python
 # script calls torch.set_num_threads(T). OPENBLAS_CORETYPE is left as found (or set by
@@ -29,6 +32,7 @@ min_time=0.5
 tf_repeat=7
 do_build=1
 do_gemm=1
+bench_nn="$build/bench/bench_nn"
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-build) do_build=0 ;;
@@ -39,6 +43,7 @@ while [ $# -gt 0 ]; do
     --tf-repeat) tf_repeat="$2"; shift ;;
     --no-gemm) do_gemm=0 ;;
     --coretype) export OPENBLAS_CORETYPE="$2"; shift ;;
+    --bench-nn) bench_nn="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; do_build=0; shift ;;
     *) echo "run_nn_compare.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -60,6 +65,7 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
   echo "CPU: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p') ($(nproc) CPUs)"
   echo "OPENBLAS_CORETYPE: ${OPENBLAS_CORETYPE-unset}"
   echo "git: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "bench_nn: $bench_nn"
   echo "load before: $(load)"
 } | tee "$summary"
 
@@ -75,7 +81,7 @@ for t in $threads_list; do
       *) echo "run_nn_compare.sh: unknown workload $w" >&2; exit 2 ;;
     esac
     echo "threads $t, $w: load $(load)" | tee -a "$summary"
-    "$build/bench/bench_nn" --benchmark_filter="$filter" --benchmark_min_time="$min_time" \
+    "$bench_nn" --benchmark_filter="$filter" --benchmark_min_time="$min_time" \
       --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
       --benchmark_out_format=json --benchmark_out="$out/amor_${w}_t$t.json" \
       >"$out/amor_${w}_t$t.txt" 2>&1
@@ -88,7 +94,7 @@ for t in $threads_list; do
   gemm_args=()
   if [ "$do_gemm" = 1 ]; then
     echo "threads $t, GEMM shapes: load $(load)" | tee -a "$summary"
-    "$build/bench/bench_nn" --benchmark_filter='BM_Gemm' --benchmark_min_time=0.2 \
+    "$bench_nn" --benchmark_filter='BM_Gemm' --benchmark_min_time=0.2 \
       --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
       --benchmark_out_format=json --benchmark_out="$out/amor_gemm_t$t.json" \
       >"$out/amor_gemm_t$t.txt" 2>&1

@@ -88,7 +88,7 @@ TEST(FastMathOpsBackward, Float32GradientsAgreeWithFloat64) {
   // such as 1 - y² (tanh) or y (1 - y) (sigmoid) cancel in float32 near saturation whatever the
   // forward's accuracy, so the bound is 1e-5 relative plus ~2.5 float32 ulps of 1 absolute.
   std::vector<float> xs = inputs(-30.0f, 30.0f);
-  for (auto f : {exp, tanh, sigmoid, logsigmoid, softplus, silu}) {
+  for (auto f : {exp, tanh, sigmoid, logsigmoid, softplus, silu, gelu_tanh}) {
     Tensor x32 = from_vector(xs).requires_grad_();
     Tensor x64 = from_vector(xs).to(DType::F64).requires_grad_();
     f(x32).backward(ones_like(x32));
@@ -101,6 +101,32 @@ TEST(FastMathOpsBackward, Float32GradientsAgreeWithFloat64) {
         ADD_FAILURE() << "d/dx at " << xs[i] << ": float32 " << g32[i] << " vs float64 " << g64[i];
     EXPECT_EQ(bad, 0);
   }
+}
+
+TEST(GeluTanh, MatchesTheTextbookFormulaInFloat64) {
+  // gelu(x, true) is computed as x·σ(2u); the definition is 0.5·x·(1 + tanh(u)) with
+  // u = √(2/π)(x + 0.044715 x³), derivative 0.5(1 + t) + 0.5 x (1 − t²) √(2/π)(1 + 3·0.044715 x²).
+  // The textbook forms cancel for x << 0 (absolute error ~1e-16·|x|), hence the absolute floor.
+  std::vector<double> xs;
+  for (int i = 0; i <= 6000; ++i) xs.push_back(-30.0 + 0.01 * i);
+  for (double s : {0.0, 1e-9, -1e-9, 1e-4, -1e-4}) xs.push_back(s);
+  Tensor x = from_vector(xs).requires_grad_();
+  Tensor y = gelu(x, true);
+  y.backward(ones_like(y));
+  const std::vector<double> got = y.to_vector<double>(), grad = x.grad().to_vector<double>();
+  const double k = std::sqrt(2.0 / M_PI), c = 0.044715;
+  int bad = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const double v = xs[i], t = std::tanh(k * (v + c * v * v * v));
+    const double want = 0.5 * v * (1.0 + t);
+    const double dwant = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * k * (1.0 + 3.0 * c * v * v);
+    const double floor = 1e-15 * (1.0 + std::abs(v) * std::abs(v));
+    if (!(std::abs(got[i] - want) <= 1e-14 * std::abs(want) + floor) && bad++ < 5)
+      ADD_FAILURE() << "gelu(" << v << ") = " << got[i] << ", textbook " << want;
+    if (!(std::abs(grad[i] - dwant) <= 1e-14 * std::abs(dwant) + floor) && bad++ < 5)
+      ADD_FAILURE() << "gelu'(" << v << ") = " << grad[i] << ", textbook " << dwant;
+  }
+  EXPECT_EQ(bad, 0);
 }
 
 }  // namespace
