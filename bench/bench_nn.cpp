@@ -9,6 +9,8 @@
 //                           loss = mean(out²), backward, nn::Adam step. T ∈ {4, 20}.
 //   BM_Gemm/ta/tb/M/N/K     kernels::cpu::gemm<float> C = op(A)·op(B) at 1024³ and at every GEMM
 //                           shape of the transformer step (see gemm_args).
+//   BM_GemmEngine/e/ta/tb/M/N/K  amor's packed kernel (gemm_own, e = 0) against cblas_sgemm
+//                           (OpenBLAS, e = 1) at 1024³, 256³ and the transformer's shapes.
 //
 // Counters of BM_TransformerStep:
 //   GFLOPs      the step's GEMM FLOPs (see step_flops) per second of wall time
@@ -16,14 +18,18 @@
 //   peak_1024, peak_shape   best-of-several sgemm GFLOP/s of kernels::cpu::gemm measured in the
 //               same process just before the step's timing loop (1024³; M = B·T, N = 150, K = 50)
 //   share_1024, share_shape GFLOPs / peak (fractions)
+//   peak_fma, share_fma     the machine's FMA peak over all threads (fma_peak_gflops: the GEMM
+//               ceiling of the hardware) and GFLOPs / peak_fma
 //
 // Threads: OMP_NUM_THREADS / OPENBLAS_NUM_THREADS (bench/run_nn_compare.sh sets both). The
 // reported time is wall clock (UseRealTime): the steps are multi-threaded. The steps' CPU time is
 // the whole process's (MeasureProcessCPUTime), comparable with the Python script's
 // time.process_time(); at one thread it is the load-robust figure on a shared machine.
 #include <benchmark/benchmark.h>
+#include <cblas.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -83,6 +89,45 @@ double sgemm_peak_gflops(int64_t M, int64_t N, int64_t K, int trials = 7) {
   return best;
 }
 
+// The machine's float32 peak: fused multiply-adds on 16 independent vector accumulators held in
+// registers (the widest vectors the build targets: zmm with -march=native here), on every
+// OpenMP thread at once; the best of 7 runs of ~50 ms, summed over the threads. No memory
+// traffic: this is the ceiling no GEMM can pass.
+double fma_peak_gflops() {
+  static double cached = 0.0;
+  if (cached > 0.0) return cached;
+#if defined(__AVX512F__)
+  typedef float V __attribute__((vector_size(64)));
+#else
+  typedef float V __attribute__((vector_size(32)));
+#endif
+  constexpr int kAcc = 16;
+  constexpr double kFlopsPerIter = 2.0 * kAcc * double(sizeof(V) / sizeof(float));
+  const int64_t iters = 5'000'000;  // ~50 ms per run at ~100 GFLOP/s
+  double total = 0.0;
+#pragma omp parallel reduction(+ : total)
+  {
+    double best = 0.0;
+    for (int run = 0; run < 7; ++run) {
+      V acc[kAcc];
+      for (int i = 0; i < kAcc; ++i) acc[i] = V{} + float(i) * 1e-3f;
+      const V a = V{} + 0.999999f, b = V{} + 1e-7f;
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int64_t k = 0; k < iters; ++k)
+#pragma GCC unroll 16
+        for (int i = 0; i < kAcc; ++i) acc[i] = acc[i] * a + b;
+      const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      float sink = 0.0f;
+      for (int i = 0; i < kAcc; ++i) sink += acc[i][0];
+      benchmark::DoNotOptimize(sink);
+      best = std::max(best, kFlopsPerIter * double(iters) / sec * 1e-9);
+    }
+    total += best;
+  }
+  cached = total;
+  return total;
+}
+
 // C[M, N] = op(A)·op(B) through kernels::cpu::gemm<float>, arguments (trans_a, trans_b, M, N, K).
 void BM_Gemm(benchmark::State& state) {
   const bool ta = state.range(0) != 0, tb = state.range(1) != 0;
@@ -91,6 +136,29 @@ void BM_Gemm(benchmark::State& state) {
   const int64_t lda = ta ? M : K, ldb = tb ? K : N;
   for (auto _ : state) {
     kc::gemm<float>(ta, tb, M, N, K, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), N);
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["GFLOPs"] = benchmark::Counter(2.0 * double(M) * double(N) * double(K) * 1e-9,
+                                                benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// The same shapes through one engine each, arguments (engine, trans_a, trans_b, M, N, K):
+// engine 0 = kernels::cpu::gemm_own (amor's packed kernel, OpenMP), 1 = cblas_sgemm (OpenBLAS,
+// whatever core it chose). What kernels::cpu::gemm routes where is decided from these.
+void BM_GemmEngine(benchmark::State& state) {
+  const bool own = state.range(0) == 0;
+  const bool ta = state.range(1) != 0, tb = state.range(2) != 0;
+  const int64_t M = state.range(3), N = state.range(4), K = state.range(5);
+  std::vector<float> a(size_t(M * K), 0.5f), b(size_t(N * K), 0.25f), c(size_t(M * N));
+  const int64_t lda = ta ? M : K, ldb = tb ? K : N;
+  for (auto _ : state) {
+    if (own)
+      kc::gemm_own<float>(ta, tb, M, N, K, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), N);
+    else
+      cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                  int(M), int(N), int(K), 1.0f, a.data(), int(lda), b.data(), int(ldb), 0.0f,
+                  c.data(), int(N));
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }
@@ -174,6 +242,7 @@ void BM_TransformerStep(benchmark::State& state) {
   // Peak first (outside the timing loop; cached, so later repetitions do not re-measure).
   const double peak_1024 = sgemm_peak_gflops(1024, 1024, 1024);
   const double peak_shape = sgemm_peak_gflops(kBatch * T, kMlpRatio * kD, kD);
+  const double peak_fma = fma_peak_gflops();
   TransformerProblem p(T);
   p.step();  // warm up: Adam state, allocator caches
   double seconds = 0.0;
@@ -191,6 +260,8 @@ void BM_TransformerStep(benchmark::State& state) {
   state.counters["peak_shape"] = peak_shape;
   state.counters["share_1024"] = peak_1024 > 0 ? gflops / peak_1024 : 0.0;
   state.counters["share_shape"] = peak_shape > 0 ? gflops / peak_shape : 0.0;
+  state.counters["peak_fma"] = peak_fma;
+  state.counters["share_fma"] = peak_fma > 0 ? gflops / peak_fma : 0.0;
 }
 
 // 1024³, then every GEMM of the transformer step (per layer; × 6 layers per step) at T = 4 and
@@ -214,6 +285,26 @@ void gemm_args(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_Gemm)
     ->ArgNames({"ta", "tb", "M", "N", "K"})
     ->Apply(gemm_args)
+    ->Unit(benchmark::kMicrosecond)
+    ->MeasureProcessCPUTime()
+    ->UseRealTime();
+void gemm_engine_args(benchmark::internal::Benchmark* b) {
+  for (int64_t engine : {0, 1}) {
+    b->Args({engine, 0, 1, 1024, 1024, 1024});
+    b->Args({engine, 0, 1, 256, 256, 256});
+    for (int64_t T : {4, 20}) {
+      const int64_t N = kBatch * T;
+      for (const auto& l : std::vector<std::array<int64_t, 2>>{{kD, 150}, {150, kD}, {kD, 120}}) {
+        b->Args({engine, 0, 1, N, l[1], l[0]});
+        b->Args({engine, 0, 0, N, l[0], l[1]});
+        b->Args({engine, 1, 0, l[1], l[0], N});
+      }
+    }
+  }
+}
+BENCHMARK(BM_GemmEngine)
+    ->ArgNames({"own", "ta", "tb", "M", "N", "K"})
+    ->Apply(gemm_engine_args)
     ->Unit(benchmark::kMicrosecond)
     ->MeasureProcessCPUTime()
     ->UseRealTime();

@@ -94,7 +94,7 @@ for t in $threads_list; do
   gemm_args=()
   if [ "$do_gemm" = 1 ]; then
     echo "threads $t, GEMM shapes: load $(load)" | tee -a "$summary"
-    "$bench_nn" --benchmark_filter='BM_Gemm' --benchmark_min_time=0.2 \
+    "$bench_nn" --benchmark_filter='BM_Gemm/' --benchmark_min_time=0.2 \
       --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
       --benchmark_out_format=json --benchmark_out="$out/amor_gemm_t$t.json" \
       >"$out/amor_gemm_t$t.txt" 2>&1
