@@ -27,34 +27,69 @@ bool work_at_most(int64_t M, int64_t N, int64_t K, int64_t limit) {
 }
 
 template <class T>
-struct TransposeScratch {
+struct PartialScratch {
   std::vector<T> data;
 };
 
-// amor's kernel for one GEMM, on up to `threads` OpenMP threads (whole output tiles each, see
-// gemm_packed.h), so the bits never depend on the thread count. A small C whose rows fill the
-// SIMD lanes better than its columns (weight gradients such as [150, 50]) is computed as
-// Cᵀ = op(B)ᵀ·op(A)ᵀ into a scratch and written back transposed; that choice depends on the
-// shape alone. Requires M, N, K >= 1.
+// K split: a small C with a long K (a weight gradient dW[out, in] = dyᵀ·x, K = batch rows) has
+// too few output tiles to share out without every thread packing all of B, so K is cut into
+// chunks of about kSplitChunk rows, each chunk's product goes to its own partial, and the
+// partials are summed in chunk order. The chunk count is a multiple of 4 (2 or 4 threads get
+// equal shares) fixed by K alone, never by the thread count.
+constexpr int64_t kSplitChunk = 1024;
+int64_t k_chunks(int64_t M, int64_t N, int64_t K) {
+  if (K < 2 * kSplitChunk || M * N > (int64_t{1} << 16)) return 1;
+  return 4 * ((K + 4 * kSplitChunk - 1) / (4 * kSplitChunk));
+}
+
+// amor's kernel for one GEMM, on up to `threads` OpenMP threads. Either whole output tiles per
+// thread (gemm_packed.h) or, for a small C with a long K, whole K chunks per thread (above); so
+// the bits never depend on the thread count. A small C whose rows fill the SIMD lanes better
+// than its columns (weight gradients such as [150, 50]) is computed as Cᵀ = op(B)ᵀ·op(A)ᵀ into
+// a scratch and written back transposed. Both choices depend on the shape alone.
+// Requires M, N, K >= 1.
 template <class T>
 void own_gemm(int threads, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha,
               const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc,
               const T* bias) {
-  if (!packed::better_transposed<T>(M, N, K)) {
+  const int64_t chunks = k_chunks(M, N, K), kc = (K + chunks - 1) / chunks, MN = M * N;
+  const bool tr = packed::better_transposed<T>(M, N, kc);
+  if (chunks == 1 && !tr) {
     packed::run<T>({trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias},
                    threads);
     return;
   }
-  // S[N, M] = op(B)ᵀ·op(A)ᵀ: op(B)ᵀ is B read with the other transpose flag, likewise op(A)ᵀ.
-  thread_local TransposeScratch<T> scratch;
-  if (int64_t(scratch.data.size()) < M * N) scratch.data.resize(size_t(M * N));
+  // Partial c = op(A)[:, chunk c]·op(B)[chunk c, :], as [M, N] or as its transpose [N, M]
+  // (op(B)ᵀ is B read with the other transpose flag, likewise op(A)ᵀ).
+  thread_local PartialScratch<T> scratch;  // of the calling thread; workers only write into it
+  if (int64_t(scratch.data.size()) < chunks * MN) scratch.data.resize(size_t(chunks * MN));
   T* S = scratch.data.data();
-  packed::run<T>({!trans_b, !trans_a, N, M, K, T(1), B, ldb, A, lda, T(0), S, M, nullptr},
-                 threads);
+  auto partial = [&](int64_t c, int inner_threads) {
+    const int64_t k0 = c * kc, kn = std::min(kc, K - k0);
+    const T* Ac = trans_a ? A + k0 * lda : A + k0;
+    const T* Bc = trans_b ? B + k0 : B + k0 * ldb;
+    if (tr)
+      packed::run<T>({!trans_b, !trans_a, N, M, kn, T(1), Bc, ldb, Ac, lda, T(0), S + c * MN, M,
+                      nullptr}, inner_threads);
+    else
+      packed::run<T>({trans_a, trans_b, M, N, kn, T(1), Ac, lda, Bc, ldb, T(0), S + c * MN, N,
+                      nullptr}, inner_threads);
+  };
+  if (chunks == 1) {
+    partial(0, threads);
+  } else {
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    for (int64_t c = 0; c < chunks; ++c) partial(c, 1);
+  }
+  // C = alpha · (P_0 + P_1 + ...) + beta · C + bias, the partials summed in chunk order.
+  const int64_t si = tr ? 1 : N, sj = tr ? M : 1;
   for (int64_t i = 0; i < M; ++i) {
     T* c = C + i * ldc;
     for (int64_t j = 0; j < N; ++j) {
-      T out = alpha * S[j * M + i];
+      const T* p = S + i * si + j * sj;
+      T acc = p[0];
+      for (int64_t q = 1; q < chunks; ++q) acc += p[q * MN];
+      T out = alpha * acc;
       if (beta != T(0)) out += beta * c[j];
       if (bias) out += bias[j];
       c[j] = out;
@@ -168,7 +203,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
   if (K <= 0) return scale_c(M, N, beta, C, ldc, bias);
   // Never call the pthread OpenBLAS from an OpenMP team (own_threads gives 1 there).
   if (omp_in_parallel() || work_at_most(M, N, K, kSmallGemmMaxWork) ||
-      blas_falls_back_to_generic_kernels()) {
+      std::min({M, N, K}) <= kOwnKernelMaxSide || blas_falls_back_to_generic_kernels()) {
     own_gemm(own_threads(true, M, N, K), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta,
              C, ldc, bias);
     return;

@@ -1,6 +1,6 @@
-// Row-major GEMM on the CPU: OpenBLAS (cblas) for big GEMMs when it runs a real kernel set for
-// this CPU, and amor's own packed kernel (kernels/cpu/gemm_packed.h) for small GEMMs, inside
-// OpenMP regions, and for everything when OpenBLAS fell back to its generic kernels.
+// Row-major GEMM on the CPU: amor's own packed kernel (kernels/cpu/gemm_packed.h) for small
+// GEMMs, products with a short side (kOwnKernelMaxSide), calls inside OpenMP regions, and for
+// everything when OpenBLAS fell back to its generic kernels; OpenBLAS (cblas) for the rest.
 //
 // All matrices are row-major. `lda` is the row length of A *as stored* (so for trans_a it is
 // >= M, otherwise >= K), the same convention as cblas with CblasRowMajor. Transposes are passed
@@ -21,6 +21,12 @@ namespace amor::kernels::cpu {
 // M·N·K <= 65536·4 on one thread), so below it a loop of BLAS calls would use one core. Covers
 // attention per head (T <= 64, D = 10: 64·64·10).
 inline constexpr int64_t kSmallGemmMaxWork = 64 * 64 * 64;
+// A product with a side (M, N or K) at most this long runs on amor's kernel even when OpenBLAS
+// has a real kernel set: the layers of SBI networks (widths 2-256, batch·tokens rows). There
+// amor's kernel is as fast as OpenBLAS on one thread, and on several it shares amor's OpenMP
+// team instead of waking OpenBLAS's pthread pool next to it (the two pools spinning against each
+// other made 2-thread transformer steps slower than 1-thread ones). See bench/RESULTS.md.
+inline constexpr int64_t kOwnKernelMaxSide = 256;
 // Total batch·M·N·K below this stays on the calling thread (amor's kernel: ~10-20 µs of work
 // on one core). Forking a team for less buys nothing on an idle machine (the 2→50→50→2 MLP step,
 // GEMMs of 200·50·50, ran as fast on 1 thread as on 2) and costs a scheduler quantum at every

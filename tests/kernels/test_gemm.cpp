@@ -135,8 +135,21 @@ TEST(Gemm, SmallPathFloat) { sweep<float>(Path::small); }
 TEST(Gemm, OwnPathDouble) { sweep<double>(Path::own); }
 TEST(Gemm, OwnPathFloat) { sweep<float>(Path::own); }
 
-// Long reductions: K slabs (K > 256: 2, 10 and 9 slabs), a small C computed transposed
-// (M = 130, N = 20), C read back with beta = 1 between slabs.
+// Every side longer than kOwnKernelMaxSide: `gemm` hands these to OpenBLAS when it runs a real
+// kernel set (to amor's kernel otherwise), with the bias written into C first.
+TEST(Gemm, LongSidesGoThroughBlas) {
+  std::mt19937_64 rng(23);
+  const int64_t M = kc::kOwnKernelMaxSide + 41, N = kc::kOwnKernelMaxSide + 3,
+                K = kc::kOwnKernelMaxSide + 9;
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      check_one<float>(Path::blas, ta, tb, M, N, K, 1.f, 0.f, rng, true);
+      check_one<double>(Path::blas, ta, tb, M, N, K, -0.5, 1.5, rng, ta);
+    }
+}
+
+// Long reductions: K slabs (K > 256), the K split into 4 chunks (K >= 2048 with a small C), a
+// small C computed transposed (M = 130, N = 20), C read back with beta = 1 between slabs.
 template <class T>
 void long_k(Path path) {
   std::mt19937_64 rng(5);
@@ -227,8 +240,10 @@ TEST(Gemm, OwnKernelSameBitsForAnyThreadCount) {
     bool ta, tb;
     int64_t M, N, K;
   };
-  const Case cases[] = {{true, false, 120, 50, 5000},   // weight gradient: Cᵀ computed, slabs
-                        {true, false, 50, 150, 4000},   // weight gradient, C as it is
+  const Case cases[] = {{true, false, 120, 50, 5000},   // weight gradient: K split, Cᵀ
+                        {true, false, 50, 150, 4000},   // weight gradient: K split, C
+                        {false, true, 30, 20, 9000},    // K split, 12 chunks
+                        {true, false, 150, 50, 2000},   // below the K split: Cᵀ, slabs
                         {false, true, 300, 70, 64},     // forward Linear
                         {false, false, 77, 33, 700},    // K slabs, partial panel
                         {true, true, 5, 400, 600},      // one row tile: split by panel
