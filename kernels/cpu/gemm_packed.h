@@ -7,14 +7,14 @@
 // Layout of the work:
 //   - K is cut into slabs of at most kSlabK (equal sizes, fixed by K alone). Per slab, op(B)'s
 //     [kc, N] block is packed into panels of kPanel<T> = 2 vectors' worth of columns (the last
-//     panel one vector wide when at most one vector of columns is left), panel-major and
+//     panel only as wide as it needs, down to half a vector on AVX-512), panel-major and
 //     zero-padded: the micro-kernel then reads one contiguous row of the panel per k.
 //   - C is cut into tiles: row tiles of kTileRows rows (on AVX-512 the last 1-4 rows join the
 //     last full tile: 12 × 2 accumulators still fit in 32 registers) × the column panels.
 //   - Per tile and slab the micro-kernel keeps the R × NV accumulator tile in vector registers
 //     over the slab (per k: NV loads of B, R broadcasts of A, R·NV fused multiply-adds), then
 //     writes alpha·acc + beta·C (+ bias) for the first slab and alpha·acc + C for later ones,
-//     with masked stores (AVX-512) or a spilled copy for a partial panel.
+//     with masked loads and stores (AVX-512) or partial copies for a partial panel.
 // Every element of C is the same sequence of operations whatever tile it falls in and whoever
 // computes it: threads get whole tiles and never split a sum, so the bits do not depend on the
 // thread count.
@@ -105,6 +105,55 @@ template <class T>
 #endif
 }
 
+// Half a SIMD register (AVX-512 builds only: a ymm). A panel's last columns may sit in one: on
+// CPUs that run 512-bit FMAs as two 256-bit halves (AMD Zen 4) it costs half a full vector, so
+// N = 50 = 32 + 16 + 2 computes 56 lanes instead of 64 (N = 40: exactly 40 instead of 48).
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+inline constexpr bool kHasHalf = true;
+#else
+inline constexpr bool kHasHalf = false;
+#endif
+template <class T>
+struct SimdHalf {
+  typedef T type __attribute__((vector_size(kVecBytes / 2)));
+};
+template <class T>
+using Half = typename SimdHalf<T>::type;
+template <class T>
+inline constexpr int64_t kHalfLanes = kLanes<T> / 2;
+
+template <class T>
+[[gnu::always_inline]] inline Half<T> load_half(const T* p) {
+  Half<T> v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+// The first n (1 <= n <= kHalfLanes) elements, as load_first / store_first.
+template <class T>
+[[gnu::always_inline]] inline Half<T> load_half_first(const T* p, int64_t n) {
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+  if constexpr (sizeof(T) == 4)
+    return (Half<T>)_mm256_maskz_loadu_ps(__mmask8((1u << n) - 1u), p);
+  else
+    return (Half<T>)_mm256_maskz_loadu_pd(__mmask8((1u << n) - 1u), p);
+#else
+  Half<T> v = {};
+  std::memcpy(&v, p, size_t(n) * sizeof(T));
+  return v;
+#endif
+}
+template <class T>
+[[gnu::always_inline]] inline void store_half_first(T* p, Half<T> v, int64_t n) {
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+  if constexpr (sizeof(T) == 4)
+    _mm256_mask_storeu_ps(p, __mmask8((1u << n) - 1u), (__m256)v);
+  else
+    _mm256_mask_storeu_pd(p, __mmask8((1u << n) - 1u), (__m256d)v);
+#else
+  std::memcpy(p, &v, size_t(n) * sizeof(T));
+#endif
+}
+
 // ---- geometry --------------------------------------------------------------------------------
 
 // Row tiles of C: kTileRows rows each; a remainder of at most kMaxTileRows - kTileRows rows joins
@@ -118,16 +167,22 @@ inline int64_t tile_rows(int64_t M, int64_t tiles, int64_t t) {
   return t + 1 == tiles ? M - t * kTileRows : kTileRows;
 }
 
-// Column panels: kPanel<T> wide; the last is one vector wide when at most kLanes columns remain.
+// Column panels: kPanel<T> wide (two vectors); the last one only as wide as its columns need, in
+// whole vectors plus, where kHasHalf, half a vector: `full` vectors and `half` (0 or 1) halves.
 template <class T>
 int64_t panels(int64_t N) {
   return (N + kPanel<T> - 1) / kPanel<T>;
 }
-// Columns covered by the padded panels (what the micro-kernels compute, padding included).
+struct PanelShape {
+  int64_t full, half;
+};
 template <class T>
-int64_t padded_cols(int64_t N) {
-  const int64_t full = N / kPanel<T>, rem = N % kPanel<T>;
-  return full * kPanel<T> + (rem == 0 ? 0 : rem <= kLanes<T> ? kLanes<T> : kPanel<T>);
+PanelShape panel_shape(int64_t cols) {
+  constexpr int64_t L = kLanes<T>, H = kHasHalf ? kHalfLanes<T> : 0;
+  if (cols > L + H) return {2, 0};
+  if (cols > L) return {1, 1};
+  if (cols > H) return {1, 0};
+  return {0, 1};
 }
 
 // Slabs of K: equal sizes of at most kSlabK, fixed by K alone.
@@ -139,30 +194,37 @@ struct Slabs {
 
 // ---- packing ---------------------------------------------------------------------------------
 
-// op(B)[0:kc, 0:N] (B already offset to the slab) → panel p at dst + p·kc·kPanel, element
-// (k, j) of the panel at [k·w + j] with w its width (kPanel, or kLanes for a narrow last panel);
-// columns past N are zero.
+// op(B)[0:kc, 0:N] (B already offset to the slab) → panel p at dst + p·kc·kPanel: its full
+// vectors' columns as [kc, full·kLanes] (element (k, j) at [k·w + j]), then its half vector's as
+// [kc, kHalfLanes]; columns past N are zero.
 template <class T>
 void pack_b(bool trans_b, const T* B, int64_t ldb, int64_t kc, int64_t N, int64_t p0, int64_t p1,
             T* dst) {
   constexpr int64_t P = kPanel<T>, L = kLanes<T>;
   for (int64_t p = p0; p < p1; ++p) {
     const int64_t j0 = p * P, cols = std::min(P, N - j0);
-    const int64_t w = cols <= L ? L : P;
-    T* d = dst + p * kc * P;
-    if (trans_b) {  // B stored [N, K]: row j of B is column j of op(B)
-      if (cols < w)
-        for (int64_t k = 0; k < kc; ++k) std::fill(d + k * w + cols, d + k * w + w, T(0));
-      for (int64_t j = 0; j < cols; ++j) {
-        const T* s = B + (j0 + j) * ldb;
-        for (int64_t k = 0; k < kc; ++k) d[k * w + j] = s[k];
-      }
-    } else {
-      for (int64_t k = 0; k < kc; ++k) {
-        const T* s = B + k * ldb + j0;
-        T* dk = d + k * w;
-        std::memcpy(dk, s, size_t(cols) * sizeof(T));
-        for (int64_t j = cols; j < w; ++j) dk[j] = T(0);
+    const PanelShape ps = panel_shape<T>(cols);
+    // Two blocks: columns [0, wf) as [kc, wf], then [wf, wf + wh) as [kc, wh].
+    const int64_t wf = ps.full * L, wh = ps.half * kHalfLanes<T>;
+    for (int64_t blk = 0; blk < 2; ++blk) {
+      const int64_t c0 = blk == 0 ? 0 : wf, w = blk == 0 ? wf : wh;
+      const int64_t n = std::clamp<int64_t>(cols - c0, 0, w);  // real columns in the block
+      if (w == 0) continue;
+      T* d = dst + p * kc * P + (blk == 0 ? 0 : kc * wf);
+      if (trans_b) {  // B stored [N, K]: row j of B is column j of op(B)
+        if (n < w)
+          for (int64_t k = 0; k < kc; ++k) std::fill(d + k * w + n, d + k * w + w, T(0));
+        for (int64_t j = 0; j < n; ++j) {
+          const T* src = B + (j0 + c0 + j) * ldb;
+          for (int64_t k = 0; k < kc; ++k) d[k * w + j] = src[k];
+        }
+      } else {
+        for (int64_t k = 0; k < kc; ++k) {
+          const T* src = B + k * ldb + j0 + c0;
+          T* dk = d + k * w;
+          std::memcpy(dk, src, size_t(n) * sizeof(T));
+          for (int64_t j = n; j < w; ++j) dk[j] = T(0);
+        }
       }
     }
   }
@@ -183,42 +245,54 @@ struct Operands {
   const T* bias;   // nullable, [N]
 };
 
-// Rows [i0, i0 + R) × panel p (cols columns, NV vectors wide) for one slab.
-template <class T, int64_t R, int64_t NV>
+// Rows [i0, i0 + R) × panel p (cols columns in NV full vectors and NH = 0 or 1 half vectors)
+// for one slab.
+template <class T, int64_t R, int64_t NV, int64_t NH>
 [[gnu::always_inline]] inline void micro_tile(const Operands<T>& o, int64_t i0, int64_t p,
                                               int64_t cols) {
-  constexpr int64_t L = kLanes<T>, W = NV * L;
+  constexpr int64_t L = kLanes<T>, W = NV * L, HL = kHalfLanes<T>;
+  constexpr int64_t NVa = NV > 0 ? NV : 1, NHa = NH > 0 ? NH : 1;  // array sizes
   const T* a = o.a + i0 * o.rsa;
-  const T* b = o.bp + p * o.kc * kPanel<T>;
-  Vec<T> acc[R][NV];
+  const T* b = o.bp + p * o.kc * kPanel<T>;  // full vectors' block
+  const T* bh = b + o.kc * W;                 // half vector's block
+  Vec<T> acc[R][NVa];
+  Half<T> acch[R][NHa];
 #pragma GCC unroll 16
-  for (int64_t r = 0; r < R; ++r)
+  for (int64_t r = 0; r < R; ++r) {
 #pragma GCC unroll 4
     for (int64_t v = 0; v < NV; ++v) acc[r][v] = Vec<T>{};
+    if constexpr (NH > 0) acch[r][0] = Half<T>{};
+  }
   for (int64_t k = 0; k < o.kc; ++k) {
-    Vec<T> bv[NV];
+    Vec<T> bv[NVa];
 #pragma GCC unroll 4
     for (int64_t v = 0; v < NV; ++v) bv[v] = load(b + k * W + v * L);
+    Half<T> hv = {};
+    if constexpr (NH > 0) hv = load_half(bh + k * HL);
     const T* ak = a + k * o.csa;
 #pragma GCC unroll 16
     for (int64_t r = 0; r < R; ++r) {
       const T x = ak[r * o.rsa];
 #pragma GCC unroll 4
       for (int64_t v = 0; v < NV; ++v) acc[r][v] += x * bv[v];
+      if constexpr (NH > 0) acch[r][0] += x * hv;
     }
   }
   // Epilogue straight from the registers (loops fully unrolled so the tile never spills).
   const int64_t j0 = p * kPanel<T>;
   T* c = o.c + i0 * o.ldc + j0;
-  int64_t n[NV];  // valid columns per vector of the panel (0 for a padding-only vector)
-  Vec<T> bias[NV] = {};
+  int64_t n[NVa];  // valid columns per vector of the panel (0 for a padding-only vector)
+  Vec<T> bias[NVa] = {};
 #pragma GCC unroll 4
   for (int64_t v = 0; v < NV; ++v) {
     n[v] = std::clamp<int64_t>(cols - v * L, 0, L);
     if (o.bias && n[v] > 0) bias[v] = load_first(o.bias + j0 + v * L, n[v]);
   }
+  const int64_t nh = NH > 0 ? std::clamp<int64_t>(cols - W, 0, HL) : 0;
+  Half<T> biash = {};
+  if (NH > 0 && o.bias && nh > 0) biash = load_half_first(o.bias + j0 + W, nh);
 #pragma GCC unroll 16
-  for (int64_t r = 0; r < R; ++r)
+  for (int64_t r = 0; r < R; ++r) {
 #pragma GCC unroll 4
     for (int64_t v = 0; v < NV; ++v) {
       if (n[v] == 0) continue;
@@ -228,14 +302,37 @@ template <class T, int64_t R, int64_t NV>
       if (o.bias) out += bias[v];
       store_first(cp, out, n[v]);
     }
+    if constexpr (NH > 0) {
+      if (nh > 0) {
+        T* cp = c + r * o.ldc + W;
+        Half<T> out = o.alpha * acch[r][0];
+        if (o.beta != T(0)) out += o.beta * load_half_first(cp, nh);
+        if (o.bias) out += biash;
+        store_half_first(cp, out, nh);
+      }
+    }
+  }
 }
 
-template <class T, int64_t NV, int64_t R = 1>
+template <class T, int64_t NV, int64_t NH, int64_t R = 1>
 void tile_dispatch(const Operands<T>& o, int64_t i0, int64_t rows, int64_t p, int64_t cols) {
   if constexpr (R <= kMaxTileRows) {
-    if (rows == R) return micro_tile<T, R, NV>(o, i0, p, cols);
-    return tile_dispatch<T, NV, R + 1>(o, i0, rows, p, cols);
+    if (rows == R) return micro_tile<T, R, NV, NH>(o, i0, p, cols);
+    return tile_dispatch<T, NV, NH, R + 1>(o, i0, rows, p, cols);
   }
+}
+
+template <class T>
+void tile(const Operands<T>& o, int64_t i0, int64_t rows, int64_t p, int64_t cols) {
+  const PanelShape ps = panel_shape<T>(cols);
+  if (ps.full == 2) return tile_dispatch<T, 2, 0>(o, i0, rows, p, cols);
+  if (ps.full == 0) {
+    if constexpr (kHasHalf) return tile_dispatch<T, 0, 1>(o, i0, rows, p, cols);
+  }
+  if (ps.half == 1) {
+    if constexpr (kHasHalf) return tile_dispatch<T, 1, 1>(o, i0, rows, p, cols);
+  }
+  return tile_dispatch<T, 1, 0>(o, i0, rows, p, cols);
 }
 
 // ---- driver ----------------------------------------------------------------------------------
@@ -268,7 +365,7 @@ T* pack_scratch(int64_t n) {
 template <class T>
 void run_tiles(const Problem<T>& g, int64_t t0, int64_t t1) {
   if (t0 >= t1) return;
-  constexpr int64_t P = kPanel<T>, L = kLanes<T>;
+  constexpr int64_t P = kPanel<T>;
   const int64_t np = panels<T>(g.N), nrt = row_tiles(g.M);
   const Slabs slabs(g.K);
   // Panels this range touches.
@@ -291,19 +388,17 @@ void run_tiles(const Problem<T>& g, int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t rt = t / np, p = t % np;
       const int64_t rows = tile_rows(g.M, nrt, rt);
-      const int64_t cols = std::min(P, g.N - p * P);
-      if (cols > L)
-        tile_dispatch<T, 2>(o, rt * kTileRows, rows, p, cols);
-      else
-        tile_dispatch<T, 1>(o, rt * kTileRows, rows, p, cols);
+      tile<T>(o, rt * kTileRows, rows, p, std::min(P, g.N - p * P));
     }
   }
 }
 
-// Relative cost of a tile (FMAs per k, with a floor for tiles too small to hide the latency).
+// Relative cost of a tile: half-vector FMAs per k, with a floor for tiles too small to hide the
+// FMA latency.
 template <class T>
 int64_t tile_cost(int64_t rows, int64_t cols) {
-  return std::max<int64_t>(rows * (cols > kLanes<T> ? 2 : 1), 8);
+  const PanelShape ps = panel_shape<T>(cols);
+  return std::max<int64_t>(rows * (2 * ps.full + ps.half), 16);
 }
 
 // The whole of C, threaded over tiles when `threads` > 1: thread i gets the i-th of `threads`
