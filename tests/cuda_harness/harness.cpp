@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <boost/context/fiber.hpp>
+#include <deque>
 #include <exception>
 #include <memory>
 #include <new>
@@ -42,49 +43,37 @@ void asan_finish_switch(void* fake_stack_save, const void** bottom_old, std::siz
 }
 
 // ---- Fiber stacks: mmap'd with a guard page below (a stack overflow faults instead of silently
-// corrupting a neighbour), kept in a per-OS-thread pool and reused by every block and launch.
+// corrupting a neighbour), one per fiber, freed with the fiber pool.
 constexpr std::size_t kStackBytes = 256 * 1024;
 
-class StackPool {
+class Stacks {
  public:
-  StackPool() : page_(static_cast<std::size_t>(::sysconf(_SC_PAGESIZE))) {}
-  StackPool(const StackPool&) = delete;
-  StackPool& operator=(const StackPool&) = delete;
-  ~StackPool() {
+  Stacks() : page_(static_cast<std::size_t>(::sysconf(_SC_PAGESIZE))) {}
+  Stacks(const Stacks&) = delete;
+  Stacks& operator=(const Stacks&) = delete;
+  ~Stacks() {
     for (void* base : all_) ::munmap(base, kStackBytes + page_);
   }
-  // The low end of a usable stack of kStackBytes.
-  char* take() {
-    if (free_.empty()) {
-      void* base = ::mmap(nullptr, kStackBytes + page_, PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (base == MAP_FAILED) throw std::bad_alloc();
-      if (::mprotect(base, page_, PROT_NONE) != 0) {
-        ::munmap(base, kStackBytes + page_);
-        throw std::bad_alloc();
-      }
-      all_.push_back(base);
-      free_.push_back(static_cast<char*>(base) + page_);
+  // The low end of a new usable stack of kStackBytes.
+  char* make() {
+    void* base = ::mmap(nullptr, kStackBytes + page_, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) throw std::bad_alloc();
+    if (::mprotect(base, page_, PROT_NONE) != 0) {
+      ::munmap(base, kStackBytes + page_);
+      throw std::bad_alloc();
     }
-    char* low = free_.back();
-    free_.pop_back();
-    return low;
+    all_.push_back(base);
+    return static_cast<char*>(base) + page_;
   }
-  void give(char* low) { free_.push_back(low); }
 
  private:
   std::size_t page_;
   std::vector<void*> all_;
-  std::vector<char*> free_;
 };
 
-StackPool& stack_pool() {
-  thread_local StackPool pool;
-  return pool;
-}
-
-// Boost.Context StackAllocator over one pooled stack.
-struct PooledStack {
+// Boost.Context StackAllocator over a stack the pool owns.
+struct OwnedStack {
   char* low;
   ctx::stack_context allocate() {
     ctx::stack_context sc;
@@ -92,7 +81,7 @@ struct PooledStack {
     sc.sp = low + kStackBytes;  // stacks grow down from sp
     return sc;
   }
-  void deallocate(ctx::stack_context&) noexcept {}  // the block gives the stack back
+  void deallocate(ctx::stack_context&) noexcept {}  // Stacks frees it
 };
 
 // Thrown inside a suspended thread to unwind it when its block is abandoned after an error.
@@ -110,7 +99,9 @@ struct Thread {
   unsigned mask = 0;
   int arg = 0, width = kWarpSize;
   std::uint64_t value = 0, result = 0;
-  // Its fiber while suspended, and the scheduler's while it runs.
+  // Its fiber while suspended, and the scheduler's while it runs. A fiber lives as long as the
+  // pool and runs the body once per block (it parks between blocks), so that neither fibers nor
+  // their ASan fake stacks are created per block.
   ctx::fiber self, scheduler;
   char* stack_low = nullptr;
   void* asan_fake_stack = nullptr;
@@ -148,16 +139,24 @@ std::string hex(unsigned v) {
   return os.str();
 }
 
+// The first n threads of the pool: the threads of the running block.
+struct ThreadSpan {
+  std::deque<Thread>* all = nullptr;
+  std::size_t n = 0;
+  std::size_t size() const { return n; }
+  Thread& operator[](std::size_t i) const { return (*all)[i]; }
+  std::deque<Thread>::iterator begin() const { return all->begin(); }
+  std::deque<Thread>::iterator end() const { return all->begin() + static_cast<std::ptrdiff_t>(n); }
+};
+
 // One block being executed on this OS thread.
 struct Block {
   LaunchConfig config;
   uint3 index{};
-  std::vector<Thread> threads;
+  ThreadSpan threads;
   unsigned char* shared = nullptr;
   Thread* current = nullptr;
   bool aborting = false;
-  const void* scheduler_stack_bottom = nullptr;  // for the ASan switch annotations
-  std::size_t scheduler_stack_size = 0;
   LaunchStats* stats = nullptr;
 
   std::string describe(const Thread& t) const {
@@ -177,22 +176,94 @@ Block& active_block(const char* what) {
   return *g_block;
 }
 
+// The fibers of this OS thread, created on demand (up to the largest block launched) and kept
+// until the thread exits.
+class FiberPool {
+ public:
+  FiberPool() = default;
+  FiberPool(const FiberPool&) = delete;
+  FiberPool& operator=(const FiberPool&) = delete;
+  ~FiberPool();
+
+  // At least n threads, each with a parked or fresh fiber.
+  void ensure(std::size_t n);
+  // Switches between the scheduler and a thread's fiber (on the scheduler's side, and on the
+  // fiber's), with the ASan annotations.
+  void resume(Thread& t);
+  void park(Thread& t);
+
+  std::deque<Thread> threads;  // addresses stay valid as it grows
+  const std::function<void()>* body = nullptr;  // the running launch's kernel
+  bool shutdown = false;
+
+ private:
+  Stacks stacks_;
+  const void* scheduler_stack_bottom_ = nullptr;  // for the ASan switch annotations
+  std::size_t scheduler_stack_size_ = 0;
+};
+
+FiberPool& fiber_pool() {
+  thread_local FiberPool pool;
+  return pool;
+}
+
 // Called on a thread's own fiber: hands control back to the scheduler until released.
 void suspend(Block& block, Thread& t) {
-  asan_start_switch(&t.asan_fake_stack, block.scheduler_stack_bottom, block.scheduler_stack_size);
-  t.scheduler = std::move(t.scheduler).resume();
-  asan_finish_switch(t.asan_fake_stack, &block.scheduler_stack_bottom, &block.scheduler_stack_size);
+  fiber_pool().park(t);
   if (block.aborting) throw BlockAborted{};
 }
 
 // Runs thread t until it waits or finishes.
 void resume(Block& block, Thread& t) {
   block.current = &t;
+  fiber_pool().resume(t);
+  block.current = nullptr;
+}
+
+void FiberPool::resume(Thread& t) {
   void* fake = nullptr;
   asan_start_switch(&fake, t.stack_low, kStackBytes);
   t.self = std::move(t.self).resume();
   asan_finish_switch(fake, nullptr, nullptr);
-  block.current = nullptr;
+}
+
+void FiberPool::park(Thread& t) {
+  asan_start_switch(&t.asan_fake_stack, scheduler_stack_bottom_, scheduler_stack_size_);
+  t.scheduler = std::move(t.scheduler).resume();
+  asan_finish_switch(t.asan_fake_stack, &scheduler_stack_bottom_, &scheduler_stack_size_);
+}
+
+void FiberPool::ensure(std::size_t n) {
+  while (threads.size() < n) {
+    Thread& t = threads.emplace_back();
+    t.stack_low = stacks_.make();
+    Thread* tp = &t;
+    t.self = ctx::fiber(std::allocator_arg, OwnedStack{t.stack_low}, [this, tp](ctx::fiber&& s) {
+      asan_finish_switch(nullptr, &scheduler_stack_bottom_, &scheduler_stack_size_);
+      tp->scheduler = std::move(s);
+      while (!shutdown) {
+        try {
+          if (g_block != nullptr && !g_block->aborting) (*body)();
+        } catch (const ctx::detail::forced_unwind&) {
+          throw;
+        } catch (const BlockAborted&) {
+        } catch (...) {
+          tp->error = std::current_exception();
+        }
+        tp->state = State::kDone;
+        park(*tp);  // until the next block (or the pool's shutdown)
+      }
+      asan_start_switch(nullptr, scheduler_stack_bottom_, scheduler_stack_size_);  // fiber ends
+      return std::move(tp->scheduler);
+    });
+  }
+}
+
+FiberPool::~FiberPool() {
+  // Let every fiber leave its loop and finish normally (rather than being force-unwound).
+  shutdown = true;
+  for (Thread& t : threads)
+    if (t.self) resume(t);
 }
 
 // The lane each lane of a released collective reads (its own for out-of-segment shuffles).
@@ -374,61 +445,38 @@ class Scheduler {
   Block& block_;
 };
 
-// Unwinds every suspended thread of a block (after an error), so that their stacks are released
-// through the normal path.
+// Unwinds every suspended thread of a block after an error (BlockAborted), so that each fiber
+// parks again, ready for the next launch.
 void abandon(Block& block) {
   block.aborting = true;
   for (Thread& t : block.threads)
-    if (t.self && t.state != State::kDone) resume(block, t);
+    if (t.state != State::kDone) resume(block, t);
 }
 
-void run_block(Block& block, const std::function<void()>& body, std::mt19937_64& rng) {
+void run_block(Block& block, std::mt19937_64& rng) {
   const LaunchConfig& c = block.config;
-  const int n = static_cast<int>(c.block.x * c.block.y * c.block.z);
-  StackPool& pool = stack_pool();
-  block.threads.clear();
-  block.threads.resize(static_cast<std::size_t>(n));
+  const std::size_t n = std::size_t{c.block.x} * c.block.y * c.block.z;
+  FiberPool& pool = fiber_pool();
+  pool.ensure(n);
+  block.threads = {&pool.threads, n};
   // Fresh, poisoned dynamic shared memory of exactly the requested size.
   std::unique_ptr<unsigned char[]> shared(new unsigned char[std::max<std::size_t>(c.dynamic_shared_bytes, 1)]);
   std::memset(shared.get(), 0xFF, c.dynamic_shared_bytes);
   block.shared = c.dynamic_shared_bytes > 0 ? shared.get() : nullptr;
-  for (int i = 0; i < n; ++i) {
-    Thread& t = block.threads[static_cast<std::size_t>(i)];
-    t.linear = i;
-    t.idx = {static_cast<unsigned>(i) % c.block.x, static_cast<unsigned>(i) / c.block.x % c.block.y,
-             static_cast<unsigned>(i) / (c.block.x * c.block.y)};
-    t.stack_low = pool.take();
-    Thread* tp = &t;
-    Block* bp = &block;
-    t.self = ctx::fiber(std::allocator_arg, PooledStack{t.stack_low},
-                        [tp, bp, &body](ctx::fiber&& scheduler) {
-                          asan_finish_switch(nullptr, &bp->scheduler_stack_bottom,
-                                             &bp->scheduler_stack_size);
-                          tp->scheduler = std::move(scheduler);
-                          try {
-                            if (!bp->aborting) body();
-                          } catch (const ctx::detail::forced_unwind&) {
-                            throw;
-                          } catch (const BlockAborted&) {
-                          } catch (...) {
-                            tp->error = std::current_exception();
-                          }
-                          tp->state = State::kDone;
-                          asan_start_switch(nullptr, bp->scheduler_stack_bottom,
-                                            bp->scheduler_stack_size);
-                          return std::move(tp->scheduler);
-                        });
+  for (std::size_t i = 0; i < n; ++i) {
+    Thread& t = block.threads[i];
+    const unsigned u = static_cast<unsigned>(i);
+    t.linear = static_cast<int>(i);
+    t.idx = {u % c.block.x, u / c.block.x % c.block.y, u / (c.block.x * c.block.y)};
+    t.state = State::kReady;
+    t.error = nullptr;
   }
   try {
     Scheduler(block).run_block(rng);
   } catch (...) {
     abandon(block);
-    for (Thread& t : block.threads) pool.give(t.stack_low);
-    block.threads.clear();
     throw;
   }
-  for (Thread& t : block.threads) pool.give(t.stack_low);
-  block.threads.clear();
 }
 
 }  // namespace
@@ -466,12 +514,13 @@ void run(const LaunchConfig& config, const std::function<void()>& body) {
   Block block;
   block.config = config;
   block.stats = &stats;
+  fiber_pool().body = &body;
   g_block = &block;
   try {
     for (const uint3& idx : blocks) {
       block.index = idx;
       block.aborting = false;
-      run_block(block, body, rng);
+      run_block(block, rng);
       ++stats.blocks;
     }
   } catch (...) {
