@@ -1,7 +1,8 @@
 // The kernels/cuda kernels on a real device against their kernels/cpu twins, forward and
 // backward: fused masked attention (T 4..256, [T,T] and [B,T,T] masks, the fully-masked contract
-// exactly, deterministic backward), LayerNorm, softmax/log-softmax, the rational-quadratic spline
-// and the affine coupling. Labelled `gpu`; every test skips when there is no device.
+// exactly, deterministic backward), LayerNorm, softmax/log-softmax, the rational-quadratic spline,
+// the affine coupling and the Philox random fills. Labelled `gpu`; every test skips when there is
+// no device.
 //
 // Tolerances (GPU vs CPU): float32 atol 5e-6 (times sqrt(T) for sums over T), rtol 2e-5 — both
 // sides round differently (nvcc contracts into FMA, CUDA's expf is within 2 ulp, the CPU uses
@@ -18,11 +19,13 @@
 #include "kernels/cpu/affine_coupling.h"
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/layer_norm.h"
+#include "kernels/cpu/random.h"
 #include "kernels/cpu/rq_spline.h"
 #include "kernels/cpu/softmax.h"
 #include "kernels/cuda/affine_coupling.h"
 #include "kernels/cuda/attention.h"
 #include "kernels/cuda/layer_norm.h"
+#include "kernels/cuda/random.h"
 #include "kernels/cuda/rq_spline.h"
 #include "kernels/cuda/softmax.h"
 #include "tests/gpu/device_buffer.h"
@@ -289,6 +292,54 @@ TYPED_TEST(CudaKernels, AffineCouplingMatchesCpu) {
     expect_gpu_close("dr", d_dr.host(), dr);
     expect_gpu_close("dt", d_dt.host(), dt);
   }
+}
+
+// ---- random fills ---------------------------------------------------------------------------------------
+
+// Same Philox words as the CPU: uniform, bernoulli and randint bit for bit; normal to CUDA's
+// log/cos accuracy; gamma to its log/pow accuracy, except (very rarely) an element whose
+// rejection test falls the other way at the last ulp.
+TYPED_TEST(CudaKernels, RandomFillsMatchCpuStreams) {
+  AMOR_REQUIRE_GPU();
+  using T = TypeParam;
+  const int64_t n = 200000;
+  const uint64_t seed = 42, stream = 3, offset = (uint64_t{1} << 32) + 5;
+  std::vector<T> k(static_cast<size_t>(n)), p(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    k[size_t(i)] = T(0.05 + 0.1 * double(i % 50));
+    p[size_t(i)] = T(double(i % 11) / 10.0);
+  }
+  DeviceBuffer<T> d_k(k), d_p(p), d_out(static_cast<size_t>(n), 0xFF);
+  std::vector<T> want(static_cast<size_t>(n));
+
+  cpu::fill_uniform<T>(want.data(), n, seed, stream, offset, T(-3), T(2));
+  cuda::fill_uniform<T>(d_out.get(), n, seed, stream, offset, T(-3), T(2));
+  expect_identical("uniform", d_out.host(), want);
+
+  cpu::fill_normal<T>(want.data(), n, seed, stream, offset, T(1), T(0.5));
+  cuda::fill_normal<T>(d_out.get(), n, seed, stream, offset, T(1), T(0.5));
+  expect_gpu_close("normal", d_out.host(), want);
+
+  cpu::fill_gamma<T>(want.data(), k.data(), T(0), n, seed, stream, offset);
+  cuda::fill_gamma<T>(d_out.get(), d_k.get(), T(0), n, seed, stream, offset);
+  const std::vector<T> gamma = d_out.host();
+  int64_t far = 0;
+  for (int64_t i = 0; i < n; ++i)
+    far += testing::close(double(gamma[size_t(i)]), double(want[size_t(i)]), GpuTol<T>::atol,
+                          GpuTol<T>::rtol) ? 0 : 1;
+  EXPECT_LE(far, n / 10000) << "gamma elements that differ beyond rounding";
+
+  std::vector<uint8_t> bw(static_cast<size_t>(n));
+  DeviceBuffer<uint8_t> d_b(static_cast<size_t>(n), 7);
+  cpu::fill_bernoulli<T>(bw.data(), p.data(), T(0), n, seed, stream, offset);
+  cuda::fill_bernoulli<T>(d_b.get(), d_p.get(), T(0), n, seed, stream, offset);
+  expect_identical("bernoulli", d_b.host(), bw);
+
+  std::vector<int64_t> iw(static_cast<size_t>(n));
+  DeviceBuffer<int64_t> d_i(static_cast<size_t>(n), 0xFF);
+  ASSERT_TRUE(cpu::fill_randint(iw.data(), n, seed, stream, offset, -5, 1000003));
+  ASSERT_TRUE(cuda::fill_randint(d_i.get(), n, seed, stream, offset, -5, 1000003));
+  expect_identical("randint", d_i.host(), iw);
 }
 
 }  // namespace
