@@ -159,7 +159,8 @@ if [ -n "$nvcc_bin" ]; then
     # The GPU twins of the kernels/cpu kernels (kernels/cuda/*.h), float and double.
     for fn in attention_fwd attention_bwd layer_norm_fwd layer_norm_bwd softmax_fwd softmax_bwd \
               log_softmax_fwd log_softmax_bwd rq_spline_fwd rq_spline_bwd affine_coupling_fwd \
-              affine_coupling_bwd fill_uniform fill_normal fill_bernoulli fill_gamma; do
+              affine_coupling_bwd fill_uniform fill_normal fill_bernoulli fill_gamma sum_axis \
+              mean_axis var_axis max_axis min_axis logsumexp_axis; do
       for t in float double; do
         grep -E " [TW] void amor::kernels::cuda::$fn<$t>\(" <<<"$symbols" >/dev/null ||
           { echo "test.sh: amor::kernels::cuda::$fn<$t> missing from $lib" >&2; cuda_rc=1; }

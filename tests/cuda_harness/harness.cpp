@@ -302,9 +302,8 @@ class Scheduler {
       for (int l = 0; l < lanes; ++l) {
         const Thread& t = block_.threads[static_cast<std::size_t>(base + l)];
         if (t.state != State::kAtWarp || (grouped >> l & 1u)) continue;
-        check_group(base, lanes, l);
         grouped |= t.mask;
-        ready.push_back({base, lanes, l});
+        if (group_complete(base, lanes, l)) ready.push_back({base, lanes, l});
       }
     }
     if (ready.empty()) return false;
@@ -328,7 +327,7 @@ class Scheduler {
     return true;
   }
 
-  // Completes the collective of the lanes in lane l's mask (checked by check_group).
+  // Completes the collective of the lanes in lane l's mask (checked by group_complete).
   void release(int base, int lanes, int l) {
     const Thread& t = block_.threads[static_cast<std::size_t>(base + l)];
     const unsigned mask = t.mask;
@@ -357,8 +356,9 @@ class Scheduler {
     ++block_.stats->warp_collectives;
   }
 
-  // Every lane in lane l's mask must wait at the same collective with the same mask.
-  void check_group(int base, int lanes, int l) const {
+  // Whether every lane in lane l's mask waits at the same collective with the same mask (false
+  // while some lane has yet to run to it); throws when one never can.
+  bool group_complete(int base, int lanes, int l) const {
     const Thread& t = block_.threads[base + l];
     for (int m = 0; m < kWarpSize; ++m) {
       if (!(t.mask >> m & 1u)) continue;
@@ -379,7 +379,7 @@ class Scheduler {
           throw HarnessError(what() + " waits for lane " + std::to_string(m) +
                              ", which waits at __syncthreads at " + where(u.site) + " (deadlock)");
         case State::kReady:
-          throw HarnessError("harness: lane ready while scheduling");  // cannot happen
+          return false;  // not there yet (its warp was not scheduled this round)
         case State::kAtWarp:
           if (u.op != t.op || u.mask != t.mask)
             throw HarnessError(what() + " waits for lane " + std::to_string(m) + ", which is at " +
@@ -388,6 +388,7 @@ class Scheduler {
           break;
       }
     }
+    return true;
   }
 
   // Releases __syncthreads once every thread waits at the same one; throws on divergence.
@@ -420,22 +421,54 @@ class Scheduler {
     return true;
   }
 
+  // Each round resumes the ready threads of some warps: kInOrder all of them (in thread order),
+  // kReverse only the last warp that has ready threads (so after a barrier one warp runs ahead
+  // through its collectives while the others have not even resumed), kShuffled a random subset
+  // of warps in a random thread order. Then warp collectives are released (release_warps), and
+  // once no thread is ready, a block barrier.
   void run_block(std::mt19937_64& rng) {
-    std::vector<int> order(block_.threads.size());
-    std::iota(order.begin(), order.end(), 0);
-    if (block_.config.schedule == Schedule::kReverse) std::reverse(order.begin(), order.end());
+    const std::size_t n = block_.threads.size();
+    const std::size_t warps = (n + kWarpSize - 1) / kWarpSize;
+    std::vector<std::size_t> order(n);
+    std::vector<char> warp_ready(warps), chosen(warps);
     for (;;) {
+      std::fill(warp_ready.begin(), warp_ready.end(), 0);
+      for (std::size_t i = 0; i < n; ++i)
+        if (block_.threads[i].state == State::kReady) warp_ready[i / kWarpSize] = 1;
+      std::vector<std::size_t> candidates;
+      for (std::size_t w = 0; w < warps; ++w)
+        if (warp_ready[w]) candidates.push_back(w);
+      std::fill(chosen.begin(), chosen.end(), 0);
+      switch (block_.config.schedule) {
+        case Schedule::kInOrder:
+          for (std::size_t w : candidates) chosen[w] = 1;
+          break;
+        case Schedule::kReverse:
+          if (!candidates.empty()) chosen[candidates.back()] = 1;
+          break;
+        case Schedule::kShuffled:
+          if (!candidates.empty()) {
+            chosen[candidates[rng() % candidates.size()]] = 1;  // at least one
+            for (std::size_t w : candidates) chosen[w] |= static_cast<char>(rng() & 1u);
+          }
+          break;
+      }
+      std::iota(order.begin(), order.end(), std::size_t{0});
+      if (block_.config.schedule == Schedule::kReverse) std::reverse(order.begin(), order.end());
       if (block_.config.schedule == Schedule::kShuffled) std::shuffle(order.begin(), order.end(), rng);
-      for (int i : order) {
-        Thread& t = block_.threads[static_cast<std::size_t>(i)];
-        if (t.state != State::kReady) continue;
+      for (std::size_t i : order) {
+        Thread& t = block_.threads[i];
+        if (t.state != State::kReady || !chosen[i / kWarpSize]) continue;
         resume(block_, t);
         if (t.error) std::rethrow_exception(t.error);
       }
-      const bool all_done = std::all_of(block_.threads.begin(), block_.threads.end(),
-                                        [](const Thread& t) { return t.state == State::kDone; });
+      bool all_done = true, any_ready = false;
+      for (const Thread& t : block_.threads) {
+        all_done = all_done && t.state == State::kDone;
+        any_ready = any_ready || t.state == State::kReady;
+      }
       if (all_done) return;
-      if (release_warps(rng)) continue;
+      if (release_warps(rng) || any_ready) continue;
       if (release_barrier()) continue;
       throw HarnessError("deadlock: no thread of the block can proceed");
     }

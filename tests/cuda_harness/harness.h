@@ -65,12 +65,13 @@ class HarnessError : public std::runtime_error {
 // between block barriers, and the order of the grid's blocks. A kernel without races between
 // barriers gives the same result under every schedule.
 enum class Schedule {
-  kInOrder,   // threads 0, 1, 2, ...; every warp collective released at once (warps in lockstep);
-              // blocks in order
-  kReverse,   // the last thread first; only the last waiting warp's collectives released, so the
-              // warps run one after another, last first; blocks in reverse order
-  kShuffled,  // a fresh random thread order every round (seeded), each waiting warp collective
-              // released with probability 1/2; blocks in a random order
+  kInOrder,   // every ready thread each round, in thread order; every complete warp collective
+              // released at once (warps in lockstep); blocks in order
+  kReverse,   // only the last warp with ready threads runs each round, and only the last warp's
+              // collectives are released: the warps run one after another, last first, between
+              // barriers; blocks in reverse order
+  kShuffled,  // a random subset of the warps runs each round, in a random thread order (seeded),
+              // and each complete collective is released at random; blocks in a random order
 };
 
 struct LaunchConfig {

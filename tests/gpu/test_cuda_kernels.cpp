@@ -1,7 +1,7 @@
 // The kernels/cuda kernels on a real device against their kernels/cpu twins, forward and
 // backward: fused masked attention (T 4..256, [T,T] and [B,T,T] masks, the fully-masked contract
 // exactly, deterministic backward), LayerNorm, softmax/log-softmax, the rational-quadratic spline,
-// the affine coupling and the Philox random fills. Labelled `gpu`; every test skips when there is
+// the affine coupling, the axis reductions and the Philox random fills. Labelled `gpu`; every test skips when there is
 // no device.
 //
 // Tolerances (GPU vs CPU): float32 atol 5e-6 (times sqrt(T) for sums over T), rtol 2e-5 — both
@@ -20,12 +20,14 @@
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/layer_norm.h"
 #include "kernels/cpu/random.h"
+#include "kernels/cpu/reduce.h"
 #include "kernels/cpu/rq_spline.h"
 #include "kernels/cpu/softmax.h"
 #include "kernels/cuda/affine_coupling.h"
 #include "kernels/cuda/attention.h"
 #include "kernels/cuda/layer_norm.h"
 #include "kernels/cuda/random.h"
+#include "kernels/cuda/reduce.h"
 #include "kernels/cuda/rq_spline.h"
 #include "kernels/cuda/softmax.h"
 #include "tests/gpu/device_buffer.h"
@@ -291,6 +293,46 @@ TYPED_TEST(CudaKernels, AffineCouplingMatchesCpu) {
     expect_gpu_close("dx", d_dx.host(), dx);
     expect_gpu_close("dr", d_dr.host(), dr);
     expect_gpu_close("dt", d_dt.host(), dt);
+  }
+}
+
+// ---- axis reductions -----------------------------------------------------------------------------------
+
+TYPED_TEST(CudaKernels, ReductionsMatchCpu) {
+  AMOR_REQUIRE_GPU();
+  using T = TypeParam;
+  std::mt19937 rng(7);
+  const int64_t shapes[][3] = {{1000, 50, 1}, {3, 100000, 1}, {64, 1025, 1}, {20, 300, 33}, {1, 5000, 4}};
+  for (const auto& s : shapes) {
+    const int64_t outer = s[0], n = s[1], inner = s[2], m = outer * inner;
+    SCOPED_TRACE(::testing::Message() << "[" << outer << ", " << n << ", " << inner << "]");
+    auto x = random_values<T>(size_t(outer * n * inner), rng, -3, 3);
+    x[7] = std::numeric_limits<T>::quiet_NaN();  // NaN propagates into one output
+    DeviceBuffer<T> d_x(x), d_out(size_t(m), 0xFF);
+    DeviceBuffer<int64_t> d_at(size_t(m), 0xFF);
+    std::vector<T> want(static_cast<size_t>(m));
+    std::vector<int64_t> want_at(static_cast<size_t>(m));
+    const double sum_scale = std::sqrt(double(n));
+    cpu::sum_axis(x.data(), want.data(), outer, n, inner);
+    cuda::sum_axis(d_x.get(), d_out.get(), outer, n, inner);
+    expect_gpu_close("sum", d_out.host(), want, sum_scale);
+    cpu::mean_axis(x.data(), want.data(), outer, n, inner);
+    cuda::mean_axis(d_x.get(), d_out.get(), outer, n, inner);
+    expect_gpu_close("mean", d_out.host(), want, sum_scale);
+    cpu::var_axis(x.data(), want.data(), outer, n, inner, int64_t{1});
+    cuda::var_axis(d_x.get(), d_out.get(), outer, n, inner, int64_t{1});
+    expect_gpu_close("var", d_out.host(), want, sum_scale);
+    cpu::logsumexp_axis(x.data(), want.data(), outer, n, inner);
+    cuda::logsumexp_axis(d_x.get(), d_out.get(), outer, n, inner);
+    expect_gpu_close("logsumexp", d_out.host(), want, 4);
+    cpu::max_axis(x.data(), want.data(), want_at.data(), outer, n, inner);
+    cuda::max_axis(d_x.get(), d_out.get(), d_at.get(), outer, n, inner);
+    expect_identical("max", d_out.host(), want);
+    expect_identical("argmax", d_at.host(), want_at);
+    cpu::min_axis(x.data(), want.data(), want_at.data(), outer, n, inner);
+    cuda::min_axis(d_x.get(), d_out.get(), d_at.get(), outer, n, inner);
+    expect_identical("min", d_out.host(), want);
+    expect_identical("argmin", d_at.host(), want_at);
   }
 }
 
