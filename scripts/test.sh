@@ -154,8 +154,19 @@ if [ -n "$nvcc_bin" ]; then
     for arch in sm_80 sm_90; do
       [[ " $archs" == *" $arch "* ]] || { echo "test.sh: $lib has no $arch code (found: $archs)" >&2; cuda_rc=1; }
     done
-    nm -C "$lib" | grep " T amor::cuda_device_count()" >/dev/null || { echo "test.sh: cuda_device_count missing" >&2; cuda_rc=1; }
-    [ "$cuda_rc" -eq 0 ] && echo "CUDA sources compiled: $lib ($(nm -C "$lib" | grep -c " T ") functions; device code for sm_80, sm_90)"
+    symbols="$(nm -C "$lib")"
+    grep " T amor::cuda_device_count()" <<<"$symbols" >/dev/null || { echo "test.sh: cuda_device_count missing" >&2; cuda_rc=1; }
+    # The GPU twins of the kernels/cpu kernels (kernels/cuda/*.h), float and double.
+    for fn in attention_fwd attention_bwd layer_norm_fwd layer_norm_bwd softmax_fwd softmax_bwd \
+              log_softmax_fwd log_softmax_bwd rq_spline_fwd rq_spline_bwd affine_coupling_fwd \
+              affine_coupling_bwd fill_uniform fill_normal fill_bernoulli fill_gamma sum_axis \
+              mean_axis var_axis max_axis min_axis logsumexp_axis; do
+      for t in float double; do
+        grep -E " [TW] void amor::kernels::cuda::$fn<$t>\(" <<<"$symbols" >/dev/null ||
+          { echo "test.sh: amor::kernels::cuda::$fn<$t> missing from $lib" >&2; cuda_rc=1; }
+      done
+    done
+    [ "$cuda_rc" -eq 0 ] && echo "CUDA sources compiled: $lib ($(grep -c " [TW] " <<<"$symbols") functions; device code for sm_80, sm_90)"
   fi
   record "CUDA compiled (nvcc $("$nvcc_bin" --version | sed -n 's/.*release \([0-9.]*\).*/\1/p'))" "$cuda_rc"
   if [ "$cuda_rc" -eq 0 ]; then
