@@ -5,8 +5,10 @@
 //   amor_sampler_sweep MODEL.safetensors [--observations 1-3] [--n 10000] [--seed S]
 //                      [--samplers euler_maruyama:500,dpm_solver_2m:25,...] [--data-dir DIR]
 //
-// The model's task must have sbibm reference samples. Prints one line per (sampler, steps):
+// The model's task must have sbibm reference samples (the first N of them are used, so that both
+// classes of the C2ST have N rows). Prints one line per (sampler, steps):
 // network evaluations, mean C2ST over the observations, each observation's C2ST, seconds.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -103,7 +105,9 @@ int main(int argc, char** argv) {
         const auto t0 = std::chrono::steady_clock::now();
         const Tensor samples = posterior->sample(task->observation(k), n, seed + uint64_t(k));
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        const double c = sbi::c2st(task->reference_samples(k), samples);
+        // As many reference rows as samples: C2ST's chance level is 0.5 only for balanced classes.
+        const Tensor reference = task->reference_samples(k);
+        const double c = sbi::c2st(reference.slice(0, 0, std::min(n, reference.size(0))), samples);
         total += c;
         char buf[64];
         std::snprintf(buf, sizeof buf, "%s%.3f (%.0fs)", per.empty() ? "" : ", ", c, secs);
