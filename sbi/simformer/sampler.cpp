@@ -1,15 +1,15 @@
 // Reverse-time sampling for SimformerModel (declared in simformer.h).
 //
-// Euler–Maruyama on the reverse SDE  dx = [f(t)·x − g(t)²·s(x, t)] dt + g(t) dW̄, from t_max down
-// to t_min in `steps` uniform steps, or Heun's method on the probability-flow ODE
-// dx/dt = f(t)·x − ½ g(t)²·s(x, t). Observed entries are clamped to their values throughout (their
-// drift and diffusion are multiplied by 0), as in the reference. Everything runs on standardised
-// values; the result is mapped back to the data's units.
+// Latent entries start from the SDE's marginal at t_max and are integrated back to t_min by one of
+// the samplers in reverse_sampler.h; observed entries are clamped to their values throughout (their
+// updates are multiplied by 0), as in the reference. Everything runs on standardised values; the
+// result is mapped back to the data's units.
 #include <cmath>
 
 #include "core/error.h"
 #include "core/ops.h"
 #include "core/random.h"
+#include "sbi/simformer/reverse_sampler.h"
 #include "sbi/simformer/simformer.h"
 
 namespace amor::sbi::simformer {
@@ -25,6 +25,11 @@ Tensor row_vector(const Tensor& t, int64_t tokens, const char* what) {
 }
 
 }  // namespace
+
+void SimformerModel::set_sampling_options(const SamplingOptions& options) {
+  options.validate();
+  config_.sampling = options;
+}
 
 Tensor SimformerModel::sample(const Tensor& values, const Tensor& observed, int64_t n, uint64_t seed) const {
   return sample(values, observed, n, seed, config_.sampling);
@@ -50,8 +55,7 @@ Tensor SimformerModel::sample(const Tensor& values, const Tensor& observed, int6
   const Tensor obs_row = obs.reshape({1, tokens});
   const double m_T = sde.mean_factor(sde.t_max), s_T = sde.std(sde.t_max);
   const double init_std = std::sqrt(m_T * m_T + s_T * s_T);
-  const double dt = (sde.t_max - sde.t_min) / double(options.steps);
-  const bool ode = options.method == "heun_ode";
+  const SamplerKind kind = parse_sampler_kind(options.method);
 
   Tensor out = Tensor::empty({n, tokens}, DType::F64);
   Generator gen(seed, 0x5A3E);
@@ -59,27 +63,11 @@ Tensor SimformerModel::sample(const Tensor& values, const Tensor& observed, int6
     const int64_t m = std::min(options.chunk, n - start);
     const Tensor observed_b = obs_row.expand({m, tokens}).contiguous();
     const Tensor latent_f = logical_not(observed_b).to(DType::F32);  // [m, T], 1 on latent entries
-    Tensor x = where(observed_b, value_std.expand({m, tokens}), randn({m, tokens}, gen) * init_std);
-    auto score_at = [&](const Tensor& xt, double t) {
+    const Tensor x_init = where(observed_b, value_std.expand({m, tokens}), randn({m, tokens}, gen) * init_std);
+    const ScoreFunction score_at = [&](const Tensor& xt, double t) {
       return score(xt, observed_b, full({m}, t));
     };
-    for (int64_t k = 0; k < options.steps; ++k) {
-      const double t = sde.t_max - double(k) * dt;
-      const double f = sde.drift_factor(t), g = sde.diffusion(t);
-      const Tensor s = score_at(x, t);
-      if (!ode) {
-        const Tensor drift = x * f - s * (g * g);
-        const Tensor noise = randn({m, tokens}, gen) * (g * std::sqrt(dt));
-        x = x + (noise - drift * dt) * latent_f;
-      } else {
-        const Tensor v1 = x * f - s * (0.5 * g * g);
-        const Tensor x_pred = x - v1 * dt * latent_f;
-        const double t2 = t - dt;
-        const double f2 = sde.drift_factor(t2), g2 = sde.diffusion(t2);
-        const Tensor v2 = x_pred * f2 - score_at(x_pred, t2) * (0.5 * g2 * g2);
-        x = x - (v1 + v2) * (0.5 * dt) * latent_f;
-      }
-    }
+    const Tensor x = integrate_reverse(score_at, sde, x_init, latent_f, kind, options.steps, gen);
     // Back to data units; observed entries are copied exactly (no float32 round trip).
     const Tensor result = (x * norm_->std + norm_->mean).to(DType::F64);
     const double* r = result.data<double>();

@@ -12,6 +12,7 @@
 #include "nn/clip.h"
 #include "nn/optim.h"
 #include "nn/schedule.h"
+#include "sbi/simformer/reverse_sampler.h"
 
 namespace amor::sbi::simformer {
 
@@ -94,8 +95,7 @@ TrainingOptions TrainingOptions::from_json(const nlohmann::json& j, TrainingOpti
 }
 
 void SamplingOptions::validate() const {
-  if (method != "euler_maruyama" && method != "heun_ode")
-    throw ValueError("simformer: unknown sampling method '" + method + "' (euler_maruyama or heun_ode)");
+  parse_sampler_kind(method);  // ValueError naming the choices
   if (steps <= 0) throw ValueError("simformer: sampling.steps must be positive");
   if (chunk <= 0) throw ValueError("simformer: sampling.chunk must be positive");
 }

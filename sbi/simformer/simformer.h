@@ -7,7 +7,7 @@
 //   sde.h              the VE / VP forward processes
 //   condition_masks.h  which tokens are observed in a training sample
 //   graph_masks.h      attention masks from the task's DAG
-//   sampler.h          reverse SDE (Euler–Maruyama) and probability-flow ODE (Heun) sampling
+//   reverse_sampler.h  reverse SDE / probability-flow ODE integrators (sampler.cpp drives them)
 // This file ties them together: configuration, standardisation, training.
 //
 // Values are standardised per token with the training data's mean and std (stored in the
@@ -54,7 +54,7 @@ struct TrainingOptions {
 };
 
 struct SamplingOptions {
-  std::string method = "euler_maruyama";  // or "heun_ode" (probability-flow ODE)
+  std::string method = "euler_maruyama";  // reverse_sampler.h: heun_ode, ancestral, dpm_solver_2m
   int64_t steps = 500;
   int64_t chunk = 2000;  // samples per network call
 
@@ -120,6 +120,9 @@ class SimformerModel {
   Tensor score(const Tensor& x_t, const Tensor& observed, const Tensor& t) const;
 
   const SimformerConfig& config() const { return config_; }
+  // The sampler used by sample() without explicit options (a loaded model keeps the one it was
+  // trained with until this changes it). ValueError on invalid options.
+  void set_sampling_options(const SamplingOptions& options);
   int64_t theta_dim() const { return theta_dim_; }
   int64_t x_dim() const { return x_dim_; }
   int64_t num_tokens() const { return theta_dim_ + x_dim_; }
