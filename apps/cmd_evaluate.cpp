@@ -53,6 +53,9 @@ int run_evaluate(const EvaluateArgs& a) {
       "--observations", a.observations.empty() ? "1-" + std::to_string(task->num_observations())
                                                : a.observations,
       task->num_observations());
+  // Read the config before anything slow: a typo in it should not cost a training run.
+  const nlohmann::json config =
+      a.config.empty() ? nlohmann::json::object() : read_json_object("--config", a.config);
   ensure_output_dir("--out", a.out);
   // Read every observation and reference set now: a missing file should not cost a training run.
   std::vector<Tensor> x_o, reference, truth;
@@ -63,7 +66,7 @@ int run_evaluate(const EvaluateArgs& a) {
   }
 
   TrainedModel m = simulate_and_train("amor evaluate", *task, method, a.simulations, a.seed,
-                                      nlohmann::json::object());
+                                      config);
   if (!m.posterior) return kInterruptedExit;
 
   nlohmann::json per_obs = nlohmann::json::array();
@@ -112,7 +115,7 @@ int run_evaluate(const EvaluateArgs& a) {
       {"num_simulations", a.simulations},
       {"num_invalid_simulations", r.num_invalid},
       {"seed", a.seed},
-      {"config", {{"method", nlohmann::json::object()},
+      {"config", {{"method", config},
                   {"num_posterior_samples", kPosteriorSamples},
                   {"c2st", {{"implementation", "sbibm"}, {"folds", 5}, {"seed", 1}, {"z_score", true}}}}},
       {"training", {{"seconds", r.train_seconds},
