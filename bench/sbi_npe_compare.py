@@ -32,8 +32,10 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sims", required=True, help="CSV from `amor simulate` (θ columns, then x columns)")
     p.add_argument("--theta-dim", type=int, required=True)
-    p.add_argument("--prior-low", type=float, nargs="+", required=True, help="box prior lower bounds")
-    p.add_argument("--prior-high", type=float, nargs="+", required=True, help="box prior upper bounds")
+    p.add_argument("--prior-low", type=float, nargs="+", help="box prior lower bounds")
+    p.add_argument("--prior-high", type=float, nargs="+", help="box prior upper bounds")
+    p.add_argument("--prior-normal-var", type=float,
+                   help="instead of a box: prior N(0, v·I) (gaussian_linear: 0.1)")
     p.add_argument("--observations", nargs="+", required=True, help="one-row CSVs of x_o (sbibm observation.csv)")
     p.add_argument("--estimator", default="maf", help="sbi density_estimator name: maf (default) or nsf")
     p.add_argument("--num-samples", type=int, default=10000)
@@ -59,7 +61,13 @@ def main():
     theta, x = data[:, : a.theta_dim], data[:, a.theta_dim:]
     finite = torch.isfinite(x).all(dim=1)
     theta, x = theta[finite], x[finite]
-    prior = BoxUniform(low=torch.tensor(a.prior_low), high=torch.tensor(a.prior_high))
+    if a.prior_normal_var is not None:
+        from torch.distributions import MultivariateNormal
+        prior = MultivariateNormal(torch.zeros(a.theta_dim), a.prior_normal_var * torch.eye(a.theta_dim))
+    elif a.prior_low and a.prior_high:
+        prior = BoxUniform(low=torch.tensor(a.prior_low), high=torch.tensor(a.prior_high))
+    else:
+        sys.exit("sbi_npe_compare.py: give --prior-low and --prior-high, or --prior-normal-var")
 
     inference = NPE(prior=prior, density_estimator=a.estimator, show_progress_bars=False)
     t0 = time.perf_counter()

@@ -24,6 +24,30 @@ AMOR_FAST_MATH_INLINE T activate(MadeActivation a, T x) {
   }
 }
 
+// softplus(a) = max(a, 0) + log1p(e^−|a|), as core's softplus; float32 through fast_math so
+// the loop over a block vectorises, with log1p(t) = log(1 + t)·t / ((1 + t) − 1), exact where
+// 1 + t rounds (Goldberg's trick).
+template <class T>
+AMOR_FAST_MATH_INLINE T softplus(T a) {
+  const T pos = a > T(0) ? a : T(0);
+  if constexpr (sizeof(T) == 4) {
+    const T t = fast_math::exp(a > T(0) ? -a : a);
+    const T one_t = T(1) + t;
+    return pos + (one_t == T(1) ? t : fast_math::log(one_t) * t / (one_t - T(1)));
+  } else {
+    return pos + std::log1p(std::exp(-std::abs(a)));
+  }
+}
+
+template <class T>
+AMOR_FAST_MATH_INLINE T log_of(T x) {
+  if constexpr (sizeof(T) == 4) {
+    return fast_math::log(x);
+  } else {
+    return std::log(x);
+  }
+}
+
 // A block of rows as whole vectors: kRows values of T are kVecs vectors of 64 bytes (GCC's
 // generic vectors: one AVX-512 register, or two or four narrower ones on other targets).
 template <class T>
@@ -161,11 +185,14 @@ template <class T>
 void inverse_block(const SortedWeights<T>& s, MadeActivation act, T eps, const T* u, const T* context, int64_t ldc,
                    const T* ctx_shared, int64_t rows, T* theta, T* logdet, std::vector<T>& scratch) {
   const int64_t d = s.d, H = s.H, c = s.c, layers = s.nb + 1;
-  scratch.resize(static_cast<size_t>((d + H + layers * H + (c > 0 ? c : 0)) * kRows));
+  scratch.resize(static_cast<size_t>((2 * d + H + layers * H + (c > 0 ? c : 0)) * kRows));
   T* x = scratch.data();         // [d][kRows]: θ, filled feature by feature
   T* ctx = x + d * kRows;        // [H][kRows]: the context term per row (when not shared)
   T* h = ctx + H * kRows;        // [layers][H][kRows]
   T* cin = h + layers * H * kRows;  // [c][kRows]: the context, transposed
+  T* ut = cin + (c > 0 ? c : 0) * kRows;  // [d][kRows]: the noise, transposed
+  for (int64_t j = 0; j < d; ++j)
+    for (int64_t r = 0; r < kRows; ++r) ut[j * kRows + r] = r < rows ? u[r * d + j] : T(0);
   std::fill(x, x + d * kRows, T(0));
   const T* init = nullptr;
   int64_t init_ld = 0;
@@ -195,12 +222,12 @@ void inverse_block(const SortedWeights<T>& s, MadeActivation act, T eps, const T
     dense_units(s.wf.data() + 2 * j * H, H, s.bf.data() + 2 * j, static_cast<const T*>(nullptr), 0,
                 h + s.nb * H * kRows, hi, 0, 2, params, false, act);
     T* xj = x + j * kRows;
-    for (int64_t r = 0; r < rows; ++r) {
-      const T a = params[r], shift = params[kRows + r];
-      // softplus(a) = max(a, 0) + log1p(e^−|a|), as core's softplus.
-      const T scale = std::max(a, T(0)) + std::log1p(std::exp(-std::abs(a))) + eps;
-      xj[r] = (u[r * d + j] - shift) / scale;
-      ld[r] -= std::log(scale);
+    const T* uj = ut + j * kRows;
+#pragma omp simd
+    for (int64_t r = 0; r < kRows; ++r) {
+      const T scale = softplus(params[r]) + eps;
+      xj[r] = (uj[r] - params[kRows + r]) / scale;
+      ld[r] -= log_of(scale);
     }
   }
   for (int64_t r = 0; r < rows; ++r) {
