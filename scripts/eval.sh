@@ -107,6 +107,15 @@ if [ "$run" = 1 ] && [ "$dry" = 0 ] && [ ! -x "$amor" ]; then
   exit 2
 fi
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
+# Two grids writing into one directory would train the same cell twice and race on it.
+if [ "$run" = 1 ] && [ "$dry" = 0 ]; then
+  mkdir -p "$out"
+  exec 8>"$out/.eval.lock"
+  if ! flock -n 8; then
+    echo "eval.sh: another eval.sh is running on $out (lock $out/.eval.lock)" >&2
+    exit 2
+  fi
+fi
 
 cell_dir() { read -r t m b <<<"$1"; echo "$out/$t/$m/$b"; }
 # The "c2st_mean" line of a metrics.json (nlohmann's dump(2) puts each scalar on its own line).
