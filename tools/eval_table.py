@@ -79,6 +79,8 @@ def read_published(sbibm_dir):
 def read_cells(eval_dir):
     cells = []
     for task in sorted(os.listdir(eval_dir)) if os.path.isdir(eval_dir) else []:
+        if not os.path.isdir(os.path.join(eval_dir, task)):
+            continue  # e.g. scripts/eval.sh's lock file
         for method in sorted(os.listdir(os.path.join(eval_dir, task))):
             mdir = os.path.join(eval_dir, task, method)
             if not os.path.isdir(mdir):
