@@ -107,15 +107,19 @@ if [ "$run" = 1 ] && [ "$dry" = 0 ] && [ ! -x "$amor" ]; then
   exit 2
 fi
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
-# Two grids writing into one directory would train the same cell twice and race on it.
-if [ "$run" = 1 ] && [ "$dry" = 0 ]; then
+# Two grids training into one directory would run the same cell twice and race on it: the
+# first cell to run takes OUT/.eval.lock (a grid with nothing left to run needs no lock).
+locked=0
+take_lock() {
+  [ "$locked" = 1 ] && return 0
   mkdir -p "$out"
   exec 8>"$out/.eval.lock"
   if ! flock -n 8; then
     echo "eval.sh: another eval.sh is running on $out (lock $out/.eval.lock)" >&2
     exit 2
   fi
-fi
+  locked=1
+}
 
 cell_dir() { read -r t m b <<<"$1"; echo "$out/$t/$m/$b"; }
 # The "c2st_mean" line of a metrics.json (nlohmann's dump(2) puts each scalar on its own line).
@@ -133,6 +137,8 @@ for cell in "${selected[@]}"; do
     echo "eval.sh: [to do]   $t $m $b"
     continue
   fi
+  take_lock
+  [ -f "$dir/metrics.json" ] && continue  # finished by the grid that held the lock before us
   mkdir -p "$dir"
   echo "eval.sh: [running] $t $m $b ($(date -u +%H:%M:%S) UTC, log: $dir/log.txt)"
   if "$amor" evaluate --task "$t" --method "$m" --simulations "$b" --observations "$observations" \
