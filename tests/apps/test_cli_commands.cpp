@@ -277,6 +277,8 @@ TEST(CliCommands, EvaluateWritesMetricsSamplesAndPlots) {
   EXPECT_GT(c2st, 0.45);
   EXPECT_LT(c2st, 0.56);
   EXPECT_GE(o["sampling_seconds"].get<double>(), 0.0);
+  EXPECT_GE(o["sampling_cpu_seconds"].get<double>(), 0.0);
+  EXPECT_GE(m["training"]["cpu_seconds"].get<double>(), 0.0);
   EXPECT_GE(o["c2st_seconds"].get<double>(), 0.0);
   const auto s = sbi::io::read_csv(out + "/samples_3.csv");
   EXPECT_EQ(s.header, (std::vector<std::string>{"mu_1", "mu_2"}));
