@@ -15,6 +15,7 @@ Prints one JSON object: versions, thread count, training seconds (wall and proce
 epochs, per-observation sampling seconds (wall and CPU), the samples written.
 """
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -72,7 +73,8 @@ def main():
     inference = NPE(prior=prior, density_estimator=a.estimator, show_progress_bars=False)
     t0, c0 = time.perf_counter(), time.process_time()
     inference.append_simulations(theta, x)
-    estimator = inference.train()  # sbi's defaults: batch 200, lr 5e-4, val 0.1, patience 20, clip 5
+    with contextlib.redirect_stdout(sys.stderr):  # sbi prints "converged after N epochs": keep stdout JSON
+        estimator = inference.train()  # sbi's defaults: batch 200, lr 5e-4, val 0.1, patience 20, clip 5
     train_s, train_cpu_s = time.perf_counter() - t0, time.process_time() - c0
     epochs = inference._summary["epochs_trained"][-1] if "epochs_trained" in inference._summary else None
     best_val = inference._summary.get("best_validation_loss", [None])[-1]
@@ -86,7 +88,8 @@ def main():
         x_o = torch.tensor(obs_rows[0], dtype=torch.float32)
         torch.manual_seed(a.seed + k)
         t0, c0 = time.perf_counter(), time.process_time()
-        s = posterior.sample((a.num_samples,), x=x_o, show_progress_bars=False)  # as a user calls it
+        with contextlib.redirect_stdout(sys.stderr):
+            s = posterior.sample((a.num_samples,), x=x_o, show_progress_bars=False)  # as a user calls it
         sample_s, sample_cpu_s = time.perf_counter() - t0, time.process_time() - c0
         out = os.path.join(a.out, f"samples_{k}.csv")
         with open(out, "w", newline="") as f:
