@@ -43,7 +43,8 @@ const char* kEvaluateFooter =
     "C2ST against the task's reference samples. Writes DIR/metrics.json (per-observation C2ST,\n"
     "training and sampling times, simulations dropped as invalid, settings), DIR/samples_K.csv and\n"
     "DIR/pair_K.svg (pair plot with the reference overlaid), and prints a table.\n"
-    "--observations: e.g. 1-10, 3 or 1,4-6 (default: all of the task's observations).";
+    "--observations: e.g. 1-10, 3 or 1,4-6 (default: all of the task's observations).\n"
+    "--config FILE: a JSON object of method settings, as for `amor train`; stored in metrics.json.";
 
 const char* kPlotFooter =
     "Inputs (CSV: one header line of column names, then rows of numbers):\n"
@@ -166,6 +167,7 @@ int run_cli(int argc, char** argv) {
   evaluate->add_option("--observations", ev.observations, "Which observations, e.g. 1-10")->type_name("LIST");
   evaluate->add_option("--seed", ev_seed, "Random seed")->capture_default_str()->type_name("S");
   evaluate->add_option("--out", ev.out, "Output directory")->required()->type_name("DIR");
+  evaluate->add_option("--config", ev.config, "Method settings, a JSON object (as amor train)")->type_name("FILE");
   evaluate->footer(kEvaluateFooter);
   evaluate->callback([&] {
     action = [&] {

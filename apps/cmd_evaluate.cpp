@@ -53,6 +53,9 @@ int run_evaluate(const EvaluateArgs& a) {
       "--observations", a.observations.empty() ? "1-" + std::to_string(task->num_observations())
                                                : a.observations,
       task->num_observations());
+  // Read the config before anything slow: a typo in it should not cost a training run.
+  const nlohmann::json config =
+      a.config.empty() ? nlohmann::json::object() : read_json_object("--config", a.config);
   ensure_output_dir("--out", a.out);
   // Read every observation and reference set now: a missing file should not cost a training run.
   std::vector<Tensor> x_o, reference, truth;
@@ -63,7 +66,7 @@ int run_evaluate(const EvaluateArgs& a) {
   }
 
   TrainedModel m = simulate_and_train("amor evaluate", *task, method, a.simulations, a.seed,
-                                      nlohmann::json::object());
+                                      config);
   if (!m.posterior) return kInterruptedExit;
 
   nlohmann::json per_obs = nlohmann::json::array();
@@ -73,9 +76,10 @@ int run_evaluate(const EvaluateArgs& a) {
   for (size_t i = 0; i < obs.size(); ++i) {
     const int k = obs[i];
     auto t0 = std::chrono::steady_clock::now();
+    const double cpu0 = process_cpu_seconds();
     // Each observation gets its own sampling seed, so the sets are independent.
     const Tensor samples = m.posterior->sample(x_o[i], kPosteriorSamples, a.seed + static_cast<uint64_t>(k));
-    const double sample_s = seconds_since(t0);
+    const double sample_s = seconds_since(t0), sample_cpu_s = process_cpu_seconds() - cpu0;
     t0 = std::chrono::steady_clock::now();
     const double score = sbi::c2st(reference[i], samples);
     const double c2st_s = seconds_since(t0);
@@ -95,6 +99,7 @@ int run_evaluate(const EvaluateArgs& a) {
     per_obs.push_back({{"num_observation", k},
                        {"c2st", score},
                        {"sampling_seconds", sample_s},
+                       {"sampling_cpu_seconds", sample_cpu_s},
                        {"c2st_seconds", c2st_s},
                        {"samples", "samples_" + std::to_string(k) + ".csv"},
                        {"pair_plot", "pair_" + std::to_string(k) + ".svg"}});
@@ -112,10 +117,11 @@ int run_evaluate(const EvaluateArgs& a) {
       {"num_simulations", a.simulations},
       {"num_invalid_simulations", r.num_invalid},
       {"seed", a.seed},
-      {"config", {{"method", nlohmann::json::object()},
+      {"config", {{"method", config},
                   {"num_posterior_samples", kPosteriorSamples},
                   {"c2st", {{"implementation", "sbibm"}, {"folds", 5}, {"seed", 1}, {"z_score", true}}}}},
       {"training", {{"seconds", r.train_seconds},
+                    {"cpu_seconds", m.train_cpu_seconds},
                     {"simulation_seconds", m.simulate_seconds},
                     {"epochs", r.epochs},
                     {"steps", r.steps},

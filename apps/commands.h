@@ -50,6 +50,7 @@ struct EvaluateArgs {
   std::string observations;  // "1-10", "3", "1,4-6"; empty: every observation of the task
   uint64_t seed = 0;
   std::string out;           // directory
+  std::string config;        // path of a JSON object of method settings; empty: the defaults
   std::string data_dir;
 };
 int run_evaluate(const EvaluateArgs& args);

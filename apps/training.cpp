@@ -2,12 +2,19 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 
 #include "apps/cli_support.h"
 #include "apps/interrupt.h"
 #include "apps/progress.h"
 
 namespace amor::apps {
+
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
 
 TrainedModel simulate_and_train(const char* command, const sbi::Task& task,
                                 const sbi::Method& method, int64_t num_simulations,
@@ -36,8 +43,10 @@ TrainedModel simulate_and_train(const char* command, const sbi::Task& task,
   options.config = config;
   options.on_progress = [&progress](const sbi::TrainProgress& p) { progress.update(p); };
   options.stop = interrupt.flag();
+  const double cpu0 = process_cpu_seconds();
   try {
     out.posterior = method.train(task, data, options, &out.report);
+    out.train_cpu_seconds = process_cpu_seconds() - cpu0;
   } catch (...) {
     progress.finish();
     if (terminal) std::fprintf(stderr, "\r\033[K");

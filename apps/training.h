@@ -17,7 +17,12 @@ struct TrainedModel {
   sbi::PosteriorPtr posterior;  // null when interrupted before training started
   sbi::TrainReport report;
   double simulate_seconds = 0.0;
+  double train_cpu_seconds = 0.0;  // CPU time of the whole process (all threads) while training
 };
+
+// CPU time used so far by the process, all threads (CLOCK_PROCESS_CPUTIME_ID): with one thread,
+// a figure that other work on a shared machine inflates far less than wall time.
+double process_cpu_seconds();
 
 // `command` prefixes the messages ("amor train").
 TrainedModel simulate_and_train(const char* command, const sbi::Task& task,

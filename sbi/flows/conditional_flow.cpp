@@ -174,7 +174,8 @@ Tensor ConditionalFlow::log_prob(const Tensor& theta, const Tensor& context) {
 // noise: [rows, d]; context already matching rows (or undefined). Returns θ; adds the inverse
 // log-det (log|∂θ/∂u|) to *logdet when given.
 Tensor ConditionalFlow::sample_rows(const Tensor& noise, const Tensor& context, Tensor* logdet) {
-  TransformResult r = transform_->inverse(noise, context);
+  // Without a graph, the transforms' forward-only sampling paths (fused kernels).
+  TransformResult r = GradMode::enabled() ? transform_->inverse(noise, context) : transform_->sample_inverse(noise, context);
   TransformResult post = pre_transform_inverse(r.outputs);
   if (logdet) *logdet = r.logabsdet + post.logabsdet;
   return post.outputs;

@@ -71,6 +71,25 @@ MADE::MADE(int64_t features, Generator& gen, MADEOptions o) : features_(features
       "final_layer", std::make_shared<MaskedLinear>(prev, features * o.output_multiplier, features, true, gen, o.dtype));
 }
 
+MADE::MaskedWeights MADE::masked_weights() const {
+  MaskedWeights w;
+  w.initial_weight = (initial_layer_->weight * initial_layer_->mask).contiguous();
+  w.initial_bias = initial_layer_->bias.contiguous();
+  if (context_layer_) {
+    w.context_weight = context_layer_->weight.contiguous();
+    w.context_bias = context_layer_->bias.contiguous();
+  }
+  for (const auto& block : *blocks_) {
+    const MaskedLinear& l = block->linear();
+    w.block_weights.push_back((l.weight * l.mask).contiguous());
+    w.block_biases.push_back(l.bias.contiguous());
+  }
+  w.final_weight = (final_layer_->weight * final_layer_->mask).contiguous();
+  w.final_bias = final_layer_->bias.contiguous();
+  w.hidden_degrees = initial_layer_->degrees();
+  return w;
+}
+
 Tensor MADE::forward(const Tensor& inputs, const Tensor& context) const {
   AMOR_CHECK(inputs.dim() == 2 && inputs.shape()[1] == features_, ShapeError, "MADE: inputs must be [n, ",
              features_, "], got ", inputs.shape());

@@ -52,6 +52,7 @@ class MaskedFeedforwardBlock : public nn::Module {
   std::string type_name() const override { return "MaskedFeedforwardBlock"; }
   Tensor forward(const Tensor& x) const { return nn::apply_activation(act_, linear_->forward(x)); }
   const std::vector<int64_t>& degrees() const { return linear_->degrees(); }
+  const MaskedLinear& linear() const { return *linear_; }
 
  private:
   nn::Act act_;
@@ -77,6 +78,18 @@ class MADE : public nn::Module {
 
   int64_t features() const { return features_; }
   const MADEOptions& options() const { return options_; }
+
+  // The layers with their masks applied, contiguous, for forward-only kernels
+  // (kernels/cpu/made_inverse.h). hidden_degrees: of the initial layer's units; every block has
+  // the same (same width, same rule).
+  struct MaskedWeights {
+    Tensor initial_weight, initial_bias;  // [H, d], [H]
+    Tensor context_weight, context_bias;  // [H, c], [H]; undefined without a context layer
+    std::vector<Tensor> block_weights, block_biases;  // num_blocks × [H, H], [H]
+    Tensor final_weight, final_bias;      // [d·multiplier, H], [d·multiplier]
+    std::vector<int64_t> hidden_degrees;  // [H]
+  };
+  MaskedWeights masked_weights() const;
 
  private:
   int64_t features_;

@@ -11,6 +11,11 @@ Transform::Transform(int64_t features) : features_(features) {
 
 void Transform::initialize_from_data(const Tensor&, const Tensor&) {}
 
+TransformResult Transform::sample_inverse(const Tensor& inputs, const Tensor& context) {
+  NoGradGuard no_grad;
+  return inverse(inputs, context);
+}
+
 void Transform::check_inputs(const char* who, const Tensor& inputs, const Tensor& context,
                              int64_t context_features) const {
   AMOR_CHECK(inputs.defined(), ValueError, who, ": inputs are undefined");
@@ -60,6 +65,18 @@ TransformResult CompositeTransform::inverse(const Tensor& inputs, const Tensor& 
   Tensor x = inputs, logdet;
   for (size_t i = list_->size(); i-- > 0;) {
     TransformResult r = (*list_)[i].inverse(x, context);
+    x = r.outputs;
+    logdet = logdet.defined() ? logdet + r.logabsdet : r.logabsdet;
+  }
+  return {x, logdet.defined() ? logdet : zero_logabsdet(inputs)};
+}
+
+TransformResult CompositeTransform::sample_inverse(const Tensor& inputs, const Tensor& context) {
+  check_inputs("CompositeTransform.sample_inverse", inputs, context);
+  NoGradGuard no_grad;
+  Tensor x = inputs, logdet;
+  for (size_t i = list_->size(); i-- > 0;) {
+    TransformResult r = (*list_)[i].sample_inverse(x, context);
     x = r.outputs;
     logdet = logdet.defined() ? logdet + r.logabsdet : r.logabsdet;
   }

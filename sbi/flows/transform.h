@@ -38,6 +38,10 @@ class Transform : public nn::Module {
   virtual TransformResult inverse(const Tensor& inputs, const Tensor& context) = 0;
   TransformResult forward(const Tensor& inputs) { return forward(inputs, Tensor()); }
   TransformResult inverse(const Tensor& inputs) { return inverse(inputs, Tensor()); }
+  // The inverse when no gradient is wanted (sampling): records no graph, and a transform may
+  // compute it with a faster forward-only kernel whose values differ from inverse()'s by
+  // rounding (MaskedAffineAutoregressive). The default: inverse() under a NoGradGuard.
+  virtual TransformResult sample_inverse(const Tensor& inputs, const Tensor& context);
 
   // Data-dependent initialisation (ActNorm's): `inputs` are training values as they reach this
   // transform on the data side, [n, features]. The default does nothing.
@@ -74,6 +78,8 @@ class CompositeTransform : public Transform {
   TransformResult inverse(const Tensor& inputs, const Tensor& context) override;
   using Transform::forward;
   using Transform::inverse;
+  // The children's sample_inverse, in reverse order.
+  TransformResult sample_inverse(const Tensor& inputs, const Tensor& context) override;
   // Initialises each child in turn on the values the previous children map the data to.
   void initialize_from_data(const Tensor& inputs, const Tensor& context) override;
 

@@ -249,8 +249,9 @@ TEST(CliCommands, TrainConfigReachesTheMethod) {
 TEST(CliCommands, EvaluateWritesMetricsSamplesAndPlots) {
   TempDir dir;
   const std::string out = dir / "eval";
+  write_text(dir.path() / "c.json", "{\"epochs\": 2}");
   const auto r = run_test_cli({"evaluate", "--task", "test_gauss2d", "--method", "oracle", "--simulations", "4000",
-                               "--observations", "3", "--seed", "7", "--out", out}, dir);
+                               "--observations", "3", "--seed", "7", "--config", dir / "c.json", "--out", out}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const nlohmann::json m = nlohmann::json::parse(read_text(out + "/metrics.json"));
   EXPECT_EQ(m["task"], "test_gauss2d");
@@ -261,7 +262,8 @@ TEST(CliCommands, EvaluateWritesMetricsSamplesAndPlots) {
   EXPECT_GT(m["num_invalid_simulations"].get<int>(), 130);
   EXPECT_LT(m["num_invalid_simulations"].get<int>(), 270);
   EXPECT_GE(m["training"]["seconds"].get<double>(), 0.0);
-  EXPECT_EQ(m["training"]["epochs"], 3);
+  EXPECT_EQ(m["training"]["epochs"], 2);  // from --config
+  EXPECT_EQ(m["config"]["method"], nlohmann::json({{"epochs", 2}}));
   EXPECT_EQ(m["training"]["interrupted"], false);
   EXPECT_EQ(m["config"]["num_posterior_samples"], 10000);
   // One observation keeps this test short (each C2ST trains 5 classifiers on 16 000 rows); the
@@ -275,6 +277,8 @@ TEST(CliCommands, EvaluateWritesMetricsSamplesAndPlots) {
   EXPECT_GT(c2st, 0.45);
   EXPECT_LT(c2st, 0.56);
   EXPECT_GE(o["sampling_seconds"].get<double>(), 0.0);
+  EXPECT_GE(o["sampling_cpu_seconds"].get<double>(), 0.0);
+  EXPECT_GE(m["training"]["cpu_seconds"].get<double>(), 0.0);
   EXPECT_GE(o["c2st_seconds"].get<double>(), 0.0);
   const auto s = sbi::io::read_csv(out + "/samples_3.csv");
   EXPECT_EQ(s.header, (std::vector<std::string>{"mu_1", "mu_2"}));

@@ -204,6 +204,10 @@ TEST(CliErrors, ConfigFiles) {
   expect_bad_input(dir, train(dir / "none.json"), {"none.json"}, dir / "m.st");
   write_text(dir.path() / "unknown.json", "{\"learning_rate\": 0.1}");
   expect_bad_input(dir, train(dir / "unknown.json"), {"learning_rate"}, dir / "m.st");
+  // evaluate reads its config before creating DIR or training.
+  expect_bad_input(dir, {"evaluate", "--task", "test_gauss2d", "--method", "oracle", "--simulations", "50",
+                         "--config", dir / "bad.json", "--out", dir / "e"},
+                   {"--config", "bad.json", "not valid JSON"}, dir / "e");
 }
 
 TEST(CliErrors, UnexpectedExceptionsExitWithOne) {

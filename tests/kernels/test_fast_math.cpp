@@ -1,4 +1,4 @@
-// kernels/cpu/fast_math.h: the float32 exp / tanh / sigmoid polynomials against float64 libm.
+// kernels/cpu/fast_math.h: the float32 exp / tanh / sigmoid / log polynomials against float64 libm.
 //
 // Contract checked: relative error <= 1e-6 wherever the true value is a normal float (exp on
 // [-87.33, 88.37], tanh and sigmoid everywhere), absolute error <= FLT_MIN where the true value
@@ -131,6 +131,38 @@ TEST(FastMath, SigmoidEverywhere) {
   }
 }
 
+TEST(FastMath, LogOverEveryPositiveFloat) {
+  // Every binade from the smallest subnormal to the largest float: its endpoints, neighbours and
+  // 64 mantissas spread across it; around 1 (where log x -> 0) a dense grid and the neighbours.
+  std::vector<float> xs;
+  for (int e = -149; e <= 127; ++e) {
+    const float p = std::ldexp(1.0f, e);
+    for (float q : {p, std::nextafter(p, 0.0f), std::nextafter(p, 2 * p)}) xs.push_back(q);
+    for (int k = 1; k < 64; ++k) xs.push_back(p * (1.0f + float(k) / 64.0f));
+  }
+  for (float x : grid(0.5f, 2.0f, 200000)) xs.push_back(x);
+  for (float x = 1.0f, y = 1.0f; x < 1.0001f; x = std::nextafter(x, 2.0f), y = std::nextafter(y, 0.0f)) {
+    xs.push_back(x);
+    xs.push_back(y);
+  }
+  int bad = 0;
+  for (float x : xs) {
+    if (!(x > 0.0f) || std::isinf(x)) continue;
+    const double want = std::log(double(x));
+    const float got = fm::log(x);
+    const double tol = want == 0.0 ? 0.0 : kRtol * std::abs(want);
+    if (!(std::abs(double(got) - want) <= tol) && bad++ < 5)
+      ADD_FAILURE() << "log(" << x << ") = " << got << ", float64 gives " << want;
+  }
+  EXPECT_EQ(bad, 0);
+  EXPECT_EQ(fm::log(1.0f), 0.0f);
+  EXPECT_EQ(fm::log(0.0f), -std::numeric_limits<float>::infinity());
+  EXPECT_EQ(fm::log(-0.0f), -std::numeric_limits<float>::infinity());
+  EXPECT_EQ(fm::log(std::numeric_limits<float>::infinity()), std::numeric_limits<float>::infinity());
+  EXPECT_TRUE(std::isnan(fm::log(-1.0f)));
+  EXPECT_TRUE(std::isnan(fm::log(-std::numeric_limits<float>::infinity())));
+}
+
 TEST(FastMath, NaNPropagates) {
   const float qnan = std::numeric_limits<float>::quiet_NaN();
   const float neg_nan = -qnan;
@@ -138,6 +170,7 @@ TEST(FastMath, NaNPropagates) {
     EXPECT_TRUE(std::isnan(fm::exp(n)));
     EXPECT_TRUE(std::isnan(fm::tanh(n)));
     EXPECT_TRUE(std::isnan(fm::sigmoid(n)));
+    EXPECT_TRUE(std::isnan(fm::log(n)));
   }
 }
 
@@ -145,16 +178,18 @@ TEST(FastMath, VectorisedLoopMatchesScalarCalls) {
   // The functions are meant for `#pragma omp simd` loops: the vector code must give the same
   // results as the scalar calls (no fast-math reassociation surprises).
   std::vector<float> x = grid(-90.0f, 90.0f, 10000);
-  std::vector<float> e(x.size()), t(x.size()), s(x.size());
+  std::vector<float> e(x.size()), t(x.size()), s(x.size()), l(x.size());
 #pragma omp simd
   for (size_t i = 0; i < x.size(); ++i) {
     e[i] = fm::exp(x[i]);
     t[i] = fm::tanh(x[i]);
     s[i] = fm::sigmoid(x[i]);
+    l[i] = fm::log(x[i]);
   }
   for (size_t i = 0; i < x.size(); ++i) {
     EXPECT_EQ(e[i], fm::exp(x[i])) << x[i];
     EXPECT_EQ(t[i], fm::tanh(x[i])) << x[i];
     EXPECT_EQ(s[i], fm::sigmoid(x[i])) << x[i];
+    EXPECT_TRUE(l[i] == fm::log(x[i]) || (std::isnan(l[i]) && std::isnan(fm::log(x[i])))) << x[i];
   }
 }

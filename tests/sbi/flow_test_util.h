@@ -34,6 +34,15 @@ inline double max_abs_diff(const Tensor& a, const Tensor& b) {
   return m;
 }
 
+// max |a - b| / (1 + |b|): a difference relative to the size of the values.
+inline double max_rel_diff(const Tensor& a, const Tensor& b) {
+  EXPECT_EQ(a.shape(), b.shape());
+  const std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
+  double m = 0.0;
+  for (size_t i = 0; i < x.size() && i < y.size(); ++i) m = std::max(m, std::abs(x[i] - y[i]) / (1 + std::abs(y[i])));
+  return m;
+}
+
 // inverse(forward(x)) == x and the two log-dets cancel, and forward(inverse(u)) == u.
 inline void expect_invertible(Transform& t, const Tensor& x, const Tensor& ctx, double tol) {
   NoGradGuard no_grad;
@@ -43,6 +52,10 @@ inline void expect_invertible(Transform& t, const Tensor& x, const Tensor& ctx, 
   TransformResult b = t.inverse(f.outputs, ctx);
   EXPECT_LE(max_abs_diff(b.outputs, x), tol) << t.type_name() << ": inverse(forward(x)) != x";
   EXPECT_LE(max_abs_diff(b.logabsdet, -f.logabsdet), tol) << t.type_name() << ": log-dets do not cancel";
+  // The sampling path (a fused kernel for some transforms) inverts too.
+  TransformResult s = t.sample_inverse(f.outputs, ctx);
+  EXPECT_LE(max_abs_diff(s.outputs, x), tol) << t.type_name() << ": sample_inverse(forward(x)) != x";
+  EXPECT_LE(max_abs_diff(s.logabsdet, -f.logabsdet), tol) << t.type_name() << ": sample_inverse log-det";
   TransformResult b2 = t.inverse(x, ctx);
   TransformResult f2 = t.forward(b2.outputs, ctx);
   EXPECT_LE(max_abs_diff(f2.outputs, x), tol) << t.type_name() << ": forward(inverse(u)) != u";

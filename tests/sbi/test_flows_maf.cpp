@@ -95,6 +95,48 @@ TEST(FlowsMAF, TransformInvertibleWithCorrectLogDet) {
   for (double v : t.forward(x, c).logabsdet.to_vector<double>()) EXPECT_GT(v, 3 * std::log(1e-3));
 }
 
+// The fused sampling kernel (kernels/cpu/made_inverse.h, used without grad mode) against its
+// slow twin, the d-pass composition of core ops: dimensions 1 (hidden units of degree 0) to 7,
+// 0–2 blocks, tanh and relu, with a shared context, one context per row, and none; row counts
+// that leave a partial block.
+TEST(FlowsMAF, FusedInverseMatchesTheComposition) {
+  struct Case {
+    int64_t d, hidden, blocks, context;
+    nn::Act act;
+  };
+  const Case cases[] = {{1, 8, 2, 2, nn::Act::Tanh}, {2, 50, 2, 2, nn::Act::Tanh}, {3, 16, 0, 3, nn::Act::Relu},
+                        {5, 24, 1, 0, nn::Act::Tanh}, {7, 20, 2, 4, nn::Act::Relu}, {4, 5, 3, 1, nn::Act::Tanh}};
+  uint64_t seed = 200;
+  for (const Case& k : cases)
+    for (DType dt : {DType::F64, DType::F32}) {
+      Generator gen(seed++);
+      MaskedAffineAutoregressive t(k.d, gen, {.hidden_features = k.hidden, .context_features = k.context,
+                                              .num_blocks = k.blocks, .activation = k.act, .dtype = dt});
+      jitter(t, seed++, 0.3);
+      const int64_t n = 77;  // two full blocks of 32 and a partial one
+      Tensor u = randn(Shape{n, k.d}, gen, {.dtype = dt});
+      std::vector<Tensor> contexts = {Tensor()};
+      if (k.context > 0)
+        contexts = {randn(Shape{n, k.context}, gen, {.dtype = dt}),
+                    randn(Shape{1, k.context}, gen, {.dtype = dt}).expand(Shape{n, k.context}).contiguous()};
+      for (const Tensor& c : contexts) {
+        TransformResult ref = t.inverse(u, c);
+        TransformResult fused = t.sample_inverse(u, c);
+        // Relative: random weights give scales near the 1e-3 floor, and dividing by them
+        // magnifies float32 rounding together with the values.
+        const double tol = dt == DType::F64 ? 1e-11 : 2e-5;
+        EXPECT_LE(max_rel_diff(fused.outputs, ref.outputs), tol) << "d " << k.d << " dtype " << dt;
+        EXPECT_LE(max_rel_diff(fused.logabsdet, ref.logabsdet), tol) << "d " << k.d << " dtype " << dt;
+        EXPECT_FALSE(fused.outputs.requires_grad());
+        // Row i's result does not depend on the other rows (blocking, shared-context detection).
+        if (c.defined()) {
+          TransformResult one = t.sample_inverse(u.narrow(0, 40, 1), c.narrow(0, 40, 1));
+          EXPECT_EQ(max_abs_diff(one.outputs, fused.outputs.narrow(0, 40, 1)), 0.0);
+        }
+      }
+    }
+}
+
 TEST(FlowsMAF, TransformGradcheck) {
   Generator gen(6);
   MaskedAffineAutoregressive t(3, gen, {.hidden_features = 5, .context_features = 2, .dtype = F64});
