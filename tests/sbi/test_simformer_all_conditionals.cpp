@@ -38,6 +38,14 @@ double simformer_all_conditional_c2st(const std::string& task_name, const nlohma
   TrainOptions options;
   options.seed = seed;
   options.config = config;
+  double last_print = -1e9;
+  options.on_progress = [&](const TrainProgress& p) {
+    if (p.elapsed_s - last_print < 60) return;  // a line a minute
+    last_print = p.elapsed_s;
+    std::printf("[ simformer ] %s: step %lld/%lld, loss %.4f, %.0f s\n", task_name.c_str(),
+                static_cast<long long>(p.done), static_cast<long long>(p.total), p.train_loss, p.elapsed_s);
+    std::fflush(stdout);
+  };
   TrainReport report;
   PosteriorPtr posterior = find_method("simformer").train(*task, data, options, &report);
   const double train_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
