@@ -7,7 +7,9 @@
 //   hmm              two neighbouring hidden states given everything else: a bimodal 2-d density
 //                    (the signs of θ4, θ5) integrated on a grid;
 //   tree             θ1 | θ2, θ3 (Gaussian, closed form) and θ2 | θ1, x1, x2 (multimodal, 1-d
-//                    quadrature).
+//                    quadrature);
+//   sbibm            the two_moons and gaussian_linear_uniform posteriors of observation 1 against
+//                    sbibm's reference samples (skipped without the data).
 // SMC samples are not independent (resampling duplicates, decorrelated by a finite number of
 // moves), so the statistical bounds below count n/4 effective samples.
 #include <gtest/gtest.h>
@@ -16,6 +18,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <string>
 #include <numbers>
 #include <utility>
 #include <vector>
@@ -27,6 +30,7 @@
 #include "sbi/rng.h"
 #include "sbi/task.h"
 #include "tests/sbi/stat_util.h"
+#include "tests/sbi/task_test_util.h"
 
 namespace amor::sbi {
 namespace {
@@ -391,6 +395,28 @@ TEST(ConditionalReference, TreeBranchGivenItsDataMatchesQuadrature) {
     return cdf[size_t(i)];
   };
   EXPECT_LT(test::ks_scaled(v, f) * 0.5, test::kKsCritical);
+}
+
+// ---- sbibm posteriors: an independent reference sampler --------------------------------------
+
+// θ | x_o from the joint density against sbibm's reference posterior samples (rejection /
+// importance sampling in sbibm), for observation 1: indistinguishable.
+void expect_matches_sbibm(const std::string& name) {
+  AMOR_SKIP_WITHOUT_SBIBM(name);
+  const TaskPtr task = make_task(name);
+  const Tensor x_o = task->observation(1).contiguous();
+  Observed o;
+  for (int64_t j = 0; j < task->x_dim(); ++j) o.emplace_back(task->theta_dim() + j, x_o.data<double>()[j]);
+  std::vector<int64_t> theta(size_t(task->theta_dim()));
+  for (int64_t j = 0; j < task->theta_dim(); ++j) theta[size_t(j)] = j;
+  const Tensor smc = columns(conditional_reference_samples(*task, o, 2000, 17), theta);
+  const Tensor reference = task->reference_samples(1).narrow(0, 0, 2000).contiguous();
+  EXPECT_LT(c2st(reference, smc), 0.55) << name;
+}
+
+TEST(ConditionalReference, TwoMoonsPosteriorMatchesSbibmReference) { expect_matches_sbibm("two_moons"); }
+TEST(ConditionalReference, GaussianLinearUniformPosteriorMatchesSbibmReference) {
+  expect_matches_sbibm("gaussian_linear_uniform");
 }
 
 // ---- determinism and bad input ------------------------------------------------------------------
