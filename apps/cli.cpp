@@ -44,7 +44,12 @@ const char* kEvaluateFooter =
     "training and sampling times, simulations dropped as invalid, settings), DIR/samples_K.csv and\n"
     "DIR/pair_K.svg (pair plot with the reference overlaid), and prints a table.\n"
     "--observations: e.g. 1-10, 3 or 1,4-6 (default: all of the task's observations).\n"
-    "--config FILE: a JSON object of method settings, as for `amor train`; stored in metrics.json.";
+    "--config FILE: a JSON object of method settings, as for `amor train`; stored in metrics.json.\n"
+    "--all-conditionals K: instead, score K random conditionals of the joint (masks as the Simformer\n"
+    "draws them, values from a joint simulation) by the C2ST of the model's samples of the latent\n"
+    "entries against MCMC reference samples on the task's joint density (tasks with one: tree, hmm,\n"
+    "two_moons, gaussian_linear, ...; methods that sample any conditional: simformer). The references\n"
+    "are cached under --reference-cache (default: reference_cache in the build tree).";
 
 const char* kPlotFooter =
     "Inputs (CSV: one header line of column names, then rows of numbers):\n"
@@ -159,7 +164,7 @@ int run_cli(int argc, char** argv) {
 
   // ---- evaluate
   EvaluateArgs ev;
-  std::string ev_n, ev_seed = "0";
+  std::string ev_n, ev_seed = "0", ev_all_cond, ev_cond_samples = "10000";
   CLI::App* evaluate = app.add_subcommand("evaluate", "Train once and score against the sbibm reference (C2ST)");
   evaluate->add_option("--task", ev.task, "Task name (see `amor tasks`)")->required();
   evaluate->add_option("--method", ev.method, "npe, nle or simformer")->required();
@@ -168,11 +173,23 @@ int run_cli(int argc, char** argv) {
   evaluate->add_option("--seed", ev_seed, "Random seed")->capture_default_str()->type_name("S");
   evaluate->add_option("--out", ev.out, "Output directory")->required()->type_name("DIR");
   evaluate->add_option("--config", ev.config, "Method settings, a JSON object (as amor train)")->type_name("FILE");
+  auto* all_cond_opt = evaluate->add_option("--all-conditionals", ev_all_cond,
+                                            "Score K random conditionals instead of the posterior")
+                          ->type_name("K");
+  evaluate->add_option("--conditional-samples", ev_cond_samples, "Samples per conditional (--all-conditionals)")
+      ->capture_default_str()
+      ->type_name("N");
+  evaluate->add_option("--reference-cache", ev.reference_cache,
+                       "Cache of the conditionals' reference samples (--all-conditionals)")
+      ->type_name("DIR");
+  all_cond_opt->excludes("--observations");
   evaluate->footer(kEvaluateFooter);
   evaluate->callback([&] {
     action = [&] {
       ev.simulations = parse_int_flag("--simulations", ev_n, 1, kMaxCount);
       ev.seed = parse_seed_flag("--seed", ev_seed);
+      if (!ev_all_cond.empty()) ev.all_conditionals = parse_int_flag("--all-conditionals", ev_all_cond, 1, 100000);
+      ev.conditional_samples = parse_int_flag("--conditional-samples", ev_cond_samples, 10, kMaxCount);
       ev.data_dir = data_dir;
       return run_evaluate(ev);
     };

@@ -45,6 +45,7 @@ std::vector<double> row(const Tensor& t) {
 }  // namespace
 
 int run_evaluate(const EvaluateArgs& a) {
+  if (a.all_conditionals > 0) return run_evaluate_all_conditionals(a);
   const sbi::Method& method = sbi::find_method(a.method);
   const sbi::TaskPtr task = sbi::make_task(a.task, {.data_dir = a.data_dir});
   AMOR_CHECK(task->num_observations() > 0, ValueError, "task '", a.task,

@@ -52,8 +52,15 @@ struct EvaluateArgs {
   std::string out;           // directory
   std::string config;        // path of a JSON object of method settings; empty: the defaults
   std::string data_dir;
+  // --all-conditionals K > 0: score K random conditionals of the joint instead of the posterior
+  // (apps/cmd_evaluate_conditionals.cpp).
+  int64_t all_conditionals = 0;
+  int64_t conditional_samples = 10000;  // model and reference samples per condition
+  std::string reference_cache;          // empty: the build tree's reference cache
 };
 int run_evaluate(const EvaluateArgs& args);
+// `amor evaluate --all-conditionals K` (run_evaluate hands over to it).
+int run_evaluate_all_conditionals(const EvaluateArgs& args);
 
 struct PlotArgs {
   std::string samples, reference;  // pair plot

@@ -5,8 +5,10 @@
 #include <map>
 #include <mutex>
 #include <utility>
+#include <vector>
 
 #include "core/error.h"
+#include "sbi/parallel.h"
 #include "sbi/tasks/builtin.h"
 
 namespace amor::sbi {
@@ -57,6 +59,24 @@ Tensor Task::reference_samples(int /*k*/) const {
 }
 Tensor Task::analytic_posterior_samples(const Tensor& /*x_o*/, int64_t /*n*/, uint64_t /*seed*/) const {
   throw NotImplementedError(detail::concat("task '", name(), "' has no analytic posterior"));
+}
+
+double Task::joint_log_density_one(const double* /*row*/) const {
+  throw NotImplementedError(detail::concat("task '", name(), "' has no closed-form joint density"));
+}
+
+Tensor Task::joint_log_density(const Tensor& joint) const {
+  AMOR_CHECK(has_joint_log_density(), NotImplementedError, "task '", name(),
+             "' has no closed-form joint density");
+  const int64_t t = theta_dim() + x_dim();
+  AMOR_CHECK(joint.dim() == 2 && joint.size(1) == t, ShapeError, "task '", name(),
+             "': joint_log_density takes [n, ", t, "] rows (θ then x), got ", joint.shape());
+  const Tensor rows = joint.to(DType::F64).contiguous();
+  const int64_t n = rows.size(0);
+  std::vector<double> out(static_cast<size_t>(n));
+  const double* p = rows.data<double>();
+  parallel_rows(n, 0, n >= 256, [&](int64_t i) { out[size_t(i)] = joint_log_density_one(p + i * t); });
+  return from_vector(out, Shape{n});
 }
 
 // ---- registry -------------------------------------------------------------------------------

@@ -55,6 +55,17 @@ class Task {
   virtual bool has_analytic_posterior() const { return false; }
   // Default: NotImplementedError.
   virtual Tensor analytic_posterior_samples(const Tensor& x_o, int64_t n, uint64_t seed) const;
+
+  // The joint density log p(θ) + log p(x | θ), normalised (no constant dropped), when the task's
+  // likelihood is known in closed form (tree, hmm, gaussian_linear, two_moons, ...). MCMC on it
+  // gives reference samples of any conditional (sbi/diagnostics/conditional_reference.h).
+  virtual bool has_joint_log_density() const { return false; }
+  // row: [theta_dim + x_dim] (θ then x) -> log density; -inf outside the support, never NaN for
+  // finite input. Must be thread-safe. Default: NotImplementedError.
+  virtual double joint_log_density_one(const double* row) const;
+  // joint: [n, theta_dim + x_dim] (float32 or float64) -> [n] float64, rows in parallel.
+  // ShapeError on a wrong width; NotImplementedError when the task has no joint density.
+  Tensor joint_log_density(const Tensor& joint) const;
 };
 
 using TaskPtr = std::shared_ptr<const Task>;

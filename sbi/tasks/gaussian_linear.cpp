@@ -62,6 +62,15 @@ class GaussianLinearTask final : public SbibmTask {
     return g.build();
   }
 
+  bool has_joint_log_density() const override { return true; }
+  // row: (θ_1..θ_10, x_1..x_10); -inf outside the uniform prior's box.
+  double joint_log_density_one(const double* row) const override {
+    double lp = prior_->log_prob_one(row);
+    const double std = std::sqrt(kLikelihoodVariance);
+    for (int64_t i = 0; i < kDim; ++i) lp += normal_log_density(row[kDim + i], row[i], std);
+    return lp;
+  }
+
   bool has_analytic_posterior() const override { return true; }
   // x_o: [10] or [1, 10] -> [n, 10] float64.
   Tensor analytic_posterior_samples(const Tensor& x_o, int64_t n, uint64_t seed) const override {

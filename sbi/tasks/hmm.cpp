@@ -11,6 +11,7 @@
 
 #include "core/tensor.h"
 #include "sbi/tasks/builtin.h"
+#include "sbi/tasks/task_support.h"
 
 namespace amor::sbi::tasks {
 
@@ -61,6 +62,14 @@ class HmmTask final : public Task {
     for (int i = 1; i < kSteps; ++i) m[i * t + (i - 1)] = true;
     for (int i = 0; i < kSteps; ++i) m[(kSteps + i) * t + i] = true;
     return g;
+  }
+
+  bool has_joint_log_density() const override { return true; }
+  // row: (θ0..θ9, x0..x9).
+  double joint_log_density_one(const double* row) const override {
+    double lp = prior_->log_prob_one(row);
+    for (int i = 0; i < kSteps; ++i) lp += normal_log_density(row[kSteps + i], row[i] * row[i], kStd);
+    return lp;
   }
 
  private:

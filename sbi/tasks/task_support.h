@@ -3,6 +3,7 @@
 // drawing analytic posterior samples row by row.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -43,6 +44,13 @@ std::vector<std::string> numbered_names(const std::string& prefix, int64_t n);
 // n < 0 is a ValueError.
 Tensor sample_rows(int64_t n, int64_t d, uint64_t seed,
                    const std::function<void(Rng& rng, double* row)>& draw);
+
+// log N(v; mean, std²), normalised. For the tasks' closed-form joint densities.
+inline double normal_log_density(double v, double mean, double std) {
+  constexpr double kHalfLog2Pi = 0.91893853320467274178;  // 0.5 · log(2π)
+  const double z = (v - mean) / std;
+  return -0.5 * z * z - std::log(std) - kHalfLog2Pi;
+}
 
 // x_o as a contiguous float64 vector of length d, from [d] or [1, d] (float32 or float64).
 // ShapeError naming `who` otherwise.

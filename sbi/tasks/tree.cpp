@@ -10,10 +10,13 @@
 
 #include "core/tensor.h"
 #include "sbi/tasks/builtin.h"
+#include "sbi/tasks/task_support.h"
 
 namespace amor::sbi::tasks {
 
 namespace {
+
+constexpr double kStd1 = 0.2, kStd2 = 0.2, kStd3 = 0.6, kStd4 = 0.1;  // noise std of x1..x4
 
 class TreeSimulator final : public Simulator {
  public:
@@ -21,10 +24,10 @@ class TreeSimulator final : public Simulator {
   int64_t x_dim() const override { return 4; }
   void simulate_one(const double* theta, double* x, Rng& rng) const override {
     const double s2 = std::sin(theta[1]), c3 = std::cos(theta[2]);
-    x[0] = rng.normal(s2 * s2, 0.2);
-    x[1] = rng.normal(0.1 * theta[1] * theta[1], 0.2);
-    x[2] = rng.normal(0.1 * theta[2] * theta[2], 0.6);
-    x[3] = rng.normal(c3 * c3, 0.1);
+    x[0] = rng.normal(s2 * s2, kStd1);
+    x[1] = rng.normal(0.1 * theta[1] * theta[1], kStd2);
+    x[2] = rng.normal(0.1 * theta[2] * theta[2], kStd3);
+    x[3] = rng.normal(c3 * c3, kStd4);
   }
 };
 
@@ -48,6 +51,18 @@ class TreeTask final : public Task {
     const int edges[][2] = {{1, 0}, {2, 0}, {3, 1}, {4, 1}, {5, 2}, {6, 2}};
     for (const auto& e : edges) m[e[0] * 7 + e[1]] = true;
     return g;
+  }
+
+  bool has_joint_log_density() const override { return true; }
+  // row: (θ1, θ2, θ3, x1, x2, x3, x4).
+  double joint_log_density_one(const double* row) const override {
+    const double* theta = row;
+    const double* x = row + 3;
+    const double s2 = std::sin(theta[1]), c3 = std::cos(theta[2]);
+    return prior_->log_prob_one(theta) + normal_log_density(x[0], s2 * s2, kStd1) +
+           normal_log_density(x[1], 0.1 * theta[1] * theta[1], kStd2) +
+           normal_log_density(x[2], 0.1 * theta[2] * theta[2], kStd3) +
+           normal_log_density(x[3], c3 * c3, kStd4);
   }
 
  private:

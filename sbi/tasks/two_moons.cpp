@@ -6,6 +6,7 @@
 // The absolute value folds θ onto two mirror images, which gives the posterior its two crescent
 // modes. (sbibm writes the shift as a rotation by -π/4: z0 = cos·θ1 - sin·θ2, z1 = sin·θ1 + cos·θ2.)
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <numbers>
 
@@ -59,6 +60,27 @@ class TwoMoonsTask final : public SbibmTask {
     g.x_on_all_theta(1);
     g.edge(g.x(1), g.x(0));
     return g.build();
+  }
+
+  // log p(θ) + log p(x | θ). Undoing the shift leaves the noise point q = p − (0.25, 0) =
+  // (r cos a, r sin a); (r, a) ∈ R × (−π/2, π/2) maps one-to-one onto the plane minus the line
+  // q1 = 0 (r < 0 gives q1 < 0), with |Jacobian| = |r|. So r = sign(q1)·|q|, a = atan(q2 / q1)
+  // and p(x | θ) = N(r; 0.1, 0.01²) · (1/π) / |r|, exact (sbibm keeps only the r > 0 branch,
+  // which differs by less than N(0; 0.1, 0.01²), i.e. e^-50).
+  bool has_joint_log_density() const override { return true; }
+  double joint_log_density_one(const double* row) const override {
+    const double lp = prior_->log_prob_one(row);
+    if (!std::isfinite(lp)) return lp;
+    const double* theta = row;
+    const double* x = row + 2;
+    const double inv_sqrt2 = 1.0 / std::numbers::sqrt2;
+    const double q1 = x[0] - kCentreOffset + std::abs(theta[0] + theta[1]) * inv_sqrt2;
+    const double q2 = x[1] - (-theta[0] + theta[1]) * inv_sqrt2;
+    const double radius = std::hypot(q1, q2);
+    if (!(q1 != 0.0) || !(radius > 0.0)) return -std::numeric_limits<double>::infinity();
+    const double r = q1 > 0.0 ? radius : -radius;
+    return lp + normal_log_density(r, kRadiusMean, kRadiusStd) - std::log(std::numbers::pi) -
+           std::log(radius);
   }
 
  private:

@@ -70,6 +70,18 @@ class Gauss2dTask final : public sbi::Task {
   Tensor analytic_posterior_samples(const Tensor& x_o, int64_t n, uint64_t seed) const override {
     return gaussian_posterior_samples(x_o, kGaussNoise, n, seed, kPosteriorStream);
   }
+  // The density of the valid simulations (the 5 % failures are independent of θ): N(θ; 0, I) ·
+  // N(x; θ, s² I). row: (mu_1, mu_2, y_1, y_2).
+  bool has_joint_log_density() const override { return true; }
+  double joint_log_density_one(const double* row) const override {
+    constexpr double kHalfLog2Pi = 0.91893853320467274178;
+    double lp = 0;
+    for (int j = 0; j < 2; ++j) {
+      const double z = (row[2 + j] - row[j]) / kGaussNoise;
+      lp += -0.5 * row[j] * row[j] - 0.5 * z * z - std::log(kGaussNoise) - 2 * kHalfLog2Pi;
+    }
+    return lp;
+  }
 
  private:
   static void check(int k) {
@@ -149,8 +161,12 @@ class JointOraclePosterior final : public sbi::Posterior, public sbi::Conditiona
 
 class OracleMethod final : public sbi::Method {
  public:
-  OracleMethod(std::string name, int64_t default_epochs, int sleep_ms, bool joint = false)
-      : name_(std::move(name)), default_epochs_(default_epochs), sleep_ms_(sleep_ms), joint_(joint) {}
+  // noise_factor: the trained posterior uses this multiple of the estimated noise (1: exact; the
+  // wrong_joint_oracle's 3 makes every conditional wrong, for tests that must catch it).
+  OracleMethod(std::string name, int64_t default_epochs, int sleep_ms, bool joint = false,
+               double noise_factor = 1.0)
+      : name_(std::move(name)), default_epochs_(default_epochs), sleep_ms_(sleep_ms), joint_(joint),
+        noise_factor_(noise_factor) {}
   std::string name() const override { return name_; }
 
   sbi::PosteriorPtr train(const sbi::Task& task, const sbi::Dataset& data,
@@ -201,7 +217,7 @@ class OracleMethod final : public sbi::Method {
     r.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     r.num_simulations = data.num_simulated, r.num_invalid = data.num_invalid;
     if (report) *report = r;
-    return make_posterior(task.name(), std::sqrt(sum_sq / std::max(count, 1.0)));
+    return make_posterior(task.name(), noise_factor_ * std::sqrt(sum_sq / std::max(count, 1.0)));
   }
 
   sbi::PosteriorPtr load(const std::string& path) const override {
@@ -222,6 +238,7 @@ class OracleMethod final : public sbi::Method {
   int64_t default_epochs_;
   int sleep_ms_;
   bool joint_;
+  double noise_factor_;
 };
 
 }  // namespace
@@ -246,6 +263,8 @@ void register_cli_fixtures() {
     sbi::register_method(std::make_shared<OracleMethod>("oracle", 3, 0));
     sbi::register_method(std::make_shared<OracleMethod>("slow_oracle", 2000, 50));
     sbi::register_method(std::make_shared<OracleMethod>("joint_oracle", 3, 0, /*joint=*/true));
+    sbi::register_method(std::make_shared<OracleMethod>("wrong_joint_oracle", 3, 0, /*joint=*/true,
+                                                        /*noise_factor=*/3.0));
   });
 }
 

@@ -14,7 +14,10 @@
 // Method "slow_oracle": the same, but every epoch sleeps 50 ms and there are 2 000 of them
 // unless TrainOptions::stop is set — for the Ctrl-C tests.
 // Method "joint_oracle": the oracle as a sbi::ConditionalSampler (every conditional of the joint
-// (mu_1, mu_2, y_1, y_2) exact) — for `amor sample --condition`.
+// (mu_1, mu_2, y_1, y_2) exact) — for `amor sample --condition` and `amor evaluate
+// --all-conditionals`. The task has a closed-form joint density (Task::joint_log_density).
+// Method "wrong_joint_oracle": the same with three times the estimated noise, so every
+// conditional is wrong — what the all-conditionals evaluation must catch.
 #pragma once
 
 #include <string>
