@@ -62,6 +62,9 @@ int run_evaluate_all_conditionals(const EvaluateArgs& a) {
   AMOR_CHECK(task->has_joint_log_density(), ValueError, "--all-conditionals: task '", a.task,
              "' has no closed-form joint density to draw reference samples from");
   AMOR_CHECK(a.all_conditionals >= 1, ValueError, "--all-conditionals must be >= 1, got ", a.all_conditionals);
+  // Read the config before anything slow: a typo in it should not cost a training run.
+  const nlohmann::json config =
+      a.config.empty() ? nlohmann::json::object() : read_json_object("--config", a.config);
   ensure_output_dir("--out", a.out);
   sbi::AllConditionalsOptions options;
   options.num_conditions = a.all_conditionals;
@@ -70,8 +73,7 @@ int run_evaluate_all_conditionals(const EvaluateArgs& a) {
   options.cache_dir = reference_cache_dir(a);
   options.validate();
 
-  TrainedModel m = simulate_and_train("amor evaluate", *task, method, a.simulations, a.seed,
-                                      nlohmann::json::object());
+  TrainedModel m = simulate_and_train("amor evaluate", *task, method, a.simulations, a.seed, config);
   if (!m.posterior) return kInterruptedExit;
   auto* sampler = dynamic_cast<sbi::ConditionalSampler*>(m.posterior.get());
   AMOR_CHECK(sampler != nullptr, ValueError, "--all-conditionals: method '", a.method,
@@ -120,7 +122,7 @@ int run_evaluate_all_conditionals(const EvaluateArgs& a) {
       {"num_simulations", a.simulations},
       {"num_invalid_simulations", rep.num_invalid},
       {"seed", a.seed},
-      {"config", {{"method", nlohmann::json::object()},
+      {"config", {{"method", config},
                   {"num_conditions", options.num_conditions},
                   {"num_samples_per_condition", options.num_samples},
                   {"condition_masks", "joint/posterior/likelihood/bernoulli(0.3)/bernoulli(0.7), 0.2 each; "

@@ -122,9 +122,11 @@ TEST(AllConditionals, ReferenceCacheIsKeyedAndRecomputedWhenDamaged) {
 TEST(AllConditionals, EvaluateCommandWritesPerConditionMetrics) {
   TempDir dir;
   const std::string out = dir / "eval", cache = dir / "refs";
+  write_text(dir.path() / "c.json", "{\"epochs\": 2}");
   const std::vector<std::string> args{"evaluate", "--task", "test_gauss2d", "--method", "joint_oracle",
                                       "--simulations", "2000", "--seed", "4", "--all-conditionals", "4",
-                                      "--conditional-samples", "800", "--reference-cache", cache, "--out", out};
+                                      "--conditional-samples", "800", "--reference-cache", cache,
+                                      "--config", dir / "c.json", "--out", out};
   auto r = run_test_cli(args, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const nlohmann::json m = nlohmann::json::parse(read_text(out + "/metrics.json"));
@@ -133,6 +135,8 @@ TEST(AllConditionals, EvaluateCommandWritesPerConditionMetrics) {
   EXPECT_EQ(m["config"]["num_conditions"], 4);
   EXPECT_EQ(m["config"]["num_samples_per_condition"], 800);
   EXPECT_EQ(m["config"]["reference"]["cache_dir"], cache);
+  EXPECT_EQ(m["config"]["method"], nlohmann::json({{"epochs", 2}}));  // --config reaches the method
+  EXPECT_EQ(m["training"]["epochs"], 2);
   ASSERT_EQ(m["conditions"].size(), 4u);
   double sum = 0;
   for (const auto& c : m["conditions"]) {
