@@ -16,9 +16,9 @@
 #
 # Per thread count T: OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = T for both, and the Python
 # script calls torch.set_num_threads(T). OPENBLAS_CORETYPE is left as found (or set by
-# --coretype, e.g. SkylakeX) and recorded with the core OpenBLAS chose: Debian's 0.3.21 reports
-# "Prescott" for this CPU when it is unset, and amor's gemm then runs its own kernel (see
-# kernels/cpu/gemm.cpp). PyTorch uses its bundled MKL either way.
+# --coretype, e.g. SkylakeX) and recorded with the core OpenBLAS chose (Debian's 0.3.21 falls
+# back to "Prescott" on CPUs it does not know). The steps' GEMMs all have a side <= 256 and run
+# on amor's own kernel whatever the core (kernels/cpu/gemm.h). PyTorch uses its bundled MKL.
 # The machine is shared: the load average is printed before every pair; compare ratios, not
 # absolute times. Raw JSON and the summary go to build/bench/results-nn/<UTC timestamp>/.
 set -euo pipefail

@@ -4,7 +4,7 @@
 // kernels run asynchronously on the default stream; a launch error throws std::runtime_error.
 // The backward uses no atomics: results are deterministic run to run.
 //
-// Limits: head dim D <= 128 (std::invalid_argument otherwise), B·H < 2^31, T <= 2^20.
+// Limits: head dim D <= 128, B·H < 2^31, T <= 65535·16 (std::invalid_argument otherwise).
 // Device code and launch plan: kernels/cuda/attention_device.cuh. Plain C++ header.
 #pragma once
 

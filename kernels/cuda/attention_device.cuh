@@ -333,8 +333,8 @@ inline void check_attention_params(const cpu::AttentionParams& p) {
     throw std::invalid_argument("cuda attention: head dim D = " + std::to_string(p.D) +
                                 " exceeds the fused kernels' " +
                                 std::to_string(kAttentionMaxHeadDim));
-  if (p.B * p.H > int64_t{0x7fffffff} || p.T > int64_t{1} << 20)
-    throw std::invalid_argument("cuda attention: B·H >= 2^31 or T > 2^20");
+  if (p.B * p.H > int64_t{0x7fffffff} || ceil_div(p.T, kAttentionRows) > 65535)
+    throw std::invalid_argument("cuda attention: B·H >= 2^31 or T > 65535·16 (grid limits)");
 }
 
 template <class T>

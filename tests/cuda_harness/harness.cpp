@@ -1,88 +1,21 @@
 // The CPU execution harness's scheduler: blocks in sequence, a block's threads as fibers
-// (Boost.Context), barriers and warp collectives as points where a fiber yields (harness.h).
+// (fibers.h), barriers and warp collectives as points where a fiber yields (harness.h).
 #include "tests/cuda_harness/harness.h"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <boost/context/fiber.hpp>
-#include <deque>
 #include <exception>
 #include <memory>
-#include <new>
 #include <numeric>
 #include <random>
 #include <sstream>
 #include <vector>
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/common_interface_defs.h>
-#endif
+#include "tests/cuda_harness/fibers.h"
 
 namespace amor::cuda_harness {
 namespace {
 
-namespace ctx = boost::context;
-
-// ---- AddressSanitizer: every switch between stacks is announced (else ASan reports false
-// stack errors and loses track of use-after-return frames). No-ops in other builds.
-void asan_start_switch(void** fake_stack_save, const void* bottom, std::size_t size) {
-#if defined(__SANITIZE_ADDRESS__)
-  __sanitizer_start_switch_fiber(fake_stack_save, bottom, size);
-#else
-  (void)fake_stack_save, (void)bottom, (void)size;
-#endif
-}
-void asan_finish_switch(void* fake_stack_save, const void** bottom_old, std::size_t* size_old) {
-#if defined(__SANITIZE_ADDRESS__)
-  __sanitizer_finish_switch_fiber(fake_stack_save, bottom_old, size_old);
-#else
-  (void)fake_stack_save, (void)bottom_old, (void)size_old;
-#endif
-}
-
-// ---- Fiber stacks: mmap'd with a guard page below (a stack overflow faults instead of silently
-// corrupting a neighbour), one per fiber, freed with the fiber pool.
-constexpr std::size_t kStackBytes = 256 * 1024;
-
-class Stacks {
- public:
-  Stacks() : page_(static_cast<std::size_t>(::sysconf(_SC_PAGESIZE))) {}
-  Stacks(const Stacks&) = delete;
-  Stacks& operator=(const Stacks&) = delete;
-  ~Stacks() {
-    for (void* base : all_) ::munmap(base, kStackBytes + page_);
-  }
-  // The low end of a new usable stack of kStackBytes.
-  char* make() {
-    void* base = ::mmap(nullptr, kStackBytes + page_, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (base == MAP_FAILED) throw std::bad_alloc();
-    if (::mprotect(base, page_, PROT_NONE) != 0) {
-      ::munmap(base, kStackBytes + page_);
-      throw std::bad_alloc();
-    }
-    all_.push_back(base);
-    return static_cast<char*>(base) + page_;
-  }
-
- private:
-  std::size_t page_;
-  std::vector<void*> all_;
-};
-
-// Boost.Context StackAllocator over a stack the pool owns.
-struct OwnedStack {
-  char* low;
-  ctx::stack_context allocate() {
-    ctx::stack_context sc;
-    sc.size = kStackBytes;
-    sc.sp = low + kStackBytes;  // stacks grow down from sp
-    return sc;
-  }
-  void deallocate(ctx::stack_context&) noexcept {}  // Stacks frees it
-};
+using detail::FiberPool;
 
 // Thrown inside a suspended thread to unwind it when its block is abandoned after an error.
 struct BlockAborted {};
@@ -99,13 +32,7 @@ struct Thread {
   unsigned mask = 0;
   int arg = 0, width = kWarpSize;
   std::uint64_t value = 0, result = 0;
-  // Its fiber while suspended, and the scheduler's while it runs. A fiber lives as long as the
-  // pool and runs the body once per block (it parks between blocks), so that neither fibers nor
-  // their ASan fake stacks are created per block.
-  ctx::fiber self, scheduler;
-  char* stack_low = nullptr;
-  void* asan_fake_stack = nullptr;
-  std::exception_ptr error;
+  std::exception_ptr error;  // thrown by the kernel body
 };
 
 const char* op_name(detail::WarpOp op) {
@@ -139,21 +66,11 @@ std::string hex(unsigned v) {
   return os.str();
 }
 
-// The first n threads of the pool: the threads of the running block.
-struct ThreadSpan {
-  std::deque<Thread>* all = nullptr;
-  std::size_t n = 0;
-  std::size_t size() const { return n; }
-  Thread& operator[](std::size_t i) const { return (*all)[i]; }
-  std::deque<Thread>::iterator begin() const { return all->begin(); }
-  std::deque<Thread>::iterator end() const { return all->begin() + static_cast<std::ptrdiff_t>(n); }
-};
-
 // One block being executed on this OS thread.
 struct Block {
   LaunchConfig config;
   uint3 index{};
-  ThreadSpan threads;
+  std::vector<Thread> threads;  // thread i runs on fiber i of the OS thread's FiberPool
   unsigned char* shared = nullptr;
   Thread* current = nullptr;
   bool aborting = false;
@@ -176,94 +93,17 @@ Block& active_block(const char* what) {
   return *g_block;
 }
 
-// The fibers of this OS thread, created on demand (up to the largest block launched) and kept
-// until the thread exits.
-class FiberPool {
- public:
-  FiberPool() = default;
-  FiberPool(const FiberPool&) = delete;
-  FiberPool& operator=(const FiberPool&) = delete;
-  ~FiberPool();
-
-  // At least n threads, each with a parked or fresh fiber.
-  void ensure(std::size_t n);
-  // Switches between the scheduler and a thread's fiber (on the scheduler's side, and on the
-  // fiber's), with the ASan annotations.
-  void resume(Thread& t);
-  void park(Thread& t);
-
-  std::deque<Thread> threads;  // addresses stay valid as it grows
-  const std::function<void()>* body = nullptr;  // the running launch's kernel
-  bool shutdown = false;
-
- private:
-  Stacks stacks_;
-  const void* scheduler_stack_bottom_ = nullptr;  // for the ASan switch annotations
-  std::size_t scheduler_stack_size_ = 0;
-};
-
-FiberPool& fiber_pool() {
-  thread_local FiberPool pool;
-  return pool;
-}
-
 // Called on a thread's own fiber: hands control back to the scheduler until released.
 void suspend(Block& block, Thread& t) {
-  fiber_pool().park(t);
+  FiberPool::this_thread().park(static_cast<std::size_t>(t.linear));
   if (block.aborting) throw BlockAborted{};
 }
 
 // Runs thread t until it waits or finishes.
 void resume(Block& block, Thread& t) {
   block.current = &t;
-  fiber_pool().resume(t);
+  FiberPool::this_thread().resume(static_cast<std::size_t>(t.linear));
   block.current = nullptr;
-}
-
-void FiberPool::resume(Thread& t) {
-  void* fake = nullptr;
-  asan_start_switch(&fake, t.stack_low, kStackBytes);
-  t.self = std::move(t.self).resume();
-  asan_finish_switch(fake, nullptr, nullptr);
-}
-
-void FiberPool::park(Thread& t) {
-  asan_start_switch(&t.asan_fake_stack, scheduler_stack_bottom_, scheduler_stack_size_);
-  t.scheduler = std::move(t.scheduler).resume();
-  asan_finish_switch(t.asan_fake_stack, &scheduler_stack_bottom_, &scheduler_stack_size_);
-}
-
-void FiberPool::ensure(std::size_t n) {
-  while (threads.size() < n) {
-    Thread& t = threads.emplace_back();
-    t.stack_low = stacks_.make();
-    Thread* tp = &t;
-    t.self = ctx::fiber(std::allocator_arg, OwnedStack{t.stack_low}, [this, tp](ctx::fiber&& s) {
-      asan_finish_switch(nullptr, &scheduler_stack_bottom_, &scheduler_stack_size_);
-      tp->scheduler = std::move(s);
-      while (!shutdown) {
-        try {
-          if (g_block != nullptr && !g_block->aborting) (*body)();
-        } catch (const ctx::detail::forced_unwind&) {
-          throw;
-        } catch (const BlockAborted&) {
-        } catch (...) {
-          tp->error = std::current_exception();
-        }
-        tp->state = State::kDone;
-        park(*tp);  // until the next block (or the pool's shutdown)
-      }
-      asan_start_switch(nullptr, scheduler_stack_bottom_, scheduler_stack_size_);  // fiber ends
-      return std::move(tp->scheduler);
-    });
-  }
-}
-
-FiberPool::~FiberPool() {
-  // Let every fiber leave its loop and finish normally (rather than being force-unwound).
-  shutdown = true;
-  for (Thread& t : threads)
-    if (t.self) resume(t);
 }
 
 // The lane each lane of a released collective reads (its own for out-of-segment shuffles).
@@ -489,9 +329,8 @@ void abandon(Block& block) {
 void run_block(Block& block, std::mt19937_64& rng) {
   const LaunchConfig& c = block.config;
   const std::size_t n = std::size_t{c.block.x} * c.block.y * c.block.z;
-  FiberPool& pool = fiber_pool();
-  pool.ensure(n);
-  block.threads = {&pool.threads, n};
+  FiberPool::this_thread().ensure(n);
+  block.threads.resize(n);
   // Fresh, poisoned dynamic shared memory of exactly the requested size.
   std::unique_ptr<unsigned char[]> shared(new unsigned char[std::max<std::size_t>(c.dynamic_shared_bytes, 1)]);
   std::memset(shared.get(), 0xFF, c.dynamic_shared_bytes);
@@ -547,7 +386,24 @@ void run(const LaunchConfig& config, const std::function<void()>& body) {
   Block block;
   block.config = config;
   block.stats = &stats;
-  fiber_pool().body = &body;
+  // Each fiber runs the body for its thread of the current block, then marks it done.
+  const FiberPool::Work work{
+      [&block, &body](std::size_t) {
+        if (!block.aborting) body();
+      },
+      [&block](std::size_t i, std::exception_ptr error) {
+        Thread& t = block.threads[i];
+        if (error) {
+          try {
+            std::rethrow_exception(error);
+          } catch (const BlockAborted&) {  // unwound after another thread's error
+          } catch (...) {
+            t.error = error;
+          }
+        }
+        t.state = State::kDone;
+      }};
+  FiberPool::this_thread().set_work(&work);
   g_block = &block;
   try {
     for (const uint3& idx : blocks) {

@@ -205,11 +205,16 @@ TYPED_TEST(CudaAttentionHarness, LongSequence) {
   check_case<TypeParam>({1, 256, 1, 5, Layout::packed_qkv, MaskKind::per_batch}, 7, false);
 }
 
-TEST(CudaAttentionHarness, RejectsHeadDimAbove128) {
+TEST(CudaAttentionHarness, RejectsShapesBeyondTheKernels) {
   AttentionParams p;
   p.B = p.T = p.H = 1;
   p.D = 129;
   std::vector<float> buf(1024);
+  EXPECT_THROW(run_attention_fwd<float>(p, buf.data(), buf.data(), buf.data(), buf.data(),
+                                        buf.data(), HarnessLaunch{}),
+               std::invalid_argument);
+  p.D = 8;
+  p.T = 65535 * 16 + 1;  // more query tiles than grid.y allows
   EXPECT_THROW(run_attention_fwd<float>(p, buf.data(), buf.data(), buf.data(), buf.data(),
                                         buf.data(), HarnessLaunch{}),
                std::invalid_argument);

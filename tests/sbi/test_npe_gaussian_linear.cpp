@@ -12,7 +12,7 @@
 // Why these bounds (measured 2026-12-07, bench/RESULTS.md "NPE on gaussian_linear"): on these
 // three observations, with the same data and settings (10 000 simulations, NSF, batch 200, early
 // stopping after ~35 epochs on both sides), sbi 0.27's NSF reached max |e_j| 0.17–0.22 and r_j in
-// 0.80–1.30 (seed 0); amor's NSF 0.11–0.19 and 0.83–1.26 (seed 0, the seed used here), 0.18–0.27
+// 0.80–1.30 (seed 0), 0.10–0.21 and 0.84–1.23 (seed 1); amor's NSF 0.11–0.19 and 0.83–1.26 (seed 0, the seed used here), 0.18–0.27
 // and 0.88–1.25 (seed 1), 0.17–0.30 and 0.83–1.17 (seed 2). A correct NPE at this budget is thus
 // off by up to ~0.3 posterior sd in its worst dimension; the bounds, 0.4 sd and r_j in
 // [0.7, 1.4], sit just outside what both libraries do, while a broken method is far outside:
