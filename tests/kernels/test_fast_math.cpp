@@ -1,4 +1,4 @@
-// kernels/cpu/fast_math.h: the float32 exp / tanh / sigmoid / log polynomials against float64 libm.
+// kernels/cpu/fast_math.h: the float32 exp / tanh / tanh_rational / sigmoid / log against float64 libm.
 //
 // Contract checked: relative error <= 1e-6 wherever the true value is a normal float (exp on
 // [-87.33, 88.37], tanh and sigmoid everywhere), absolute error <= FLT_MIN where the true value
@@ -113,6 +113,15 @@ TEST(FastMath, TanhEverywhere) {
   EXPECT_EQ(fm::tanh(-std::numeric_limits<float>::infinity()), -1.0f);
   // Odd symmetry, exactly.
   for (float x : grid(0.0f, 12.0f, 20000)) EXPECT_EQ(fm::tanh(-x), -fm::tanh(x)) << x;
+}
+
+TEST(FastMath, TanhRationalEverywhere) {
+  check_range([](float x) { return fm::tanh_rational(x); }, ref_tanh, -100.0f, 100.0f, "tanh_rational");
+  EXPECT_EQ(fm::tanh_rational(0.0f), 0.0f);
+  EXPECT_NEAR(fm::tanh_rational(100.0f), 1.0f, 1e-6f);
+  EXPECT_NEAR(fm::tanh_rational(-std::numeric_limits<float>::infinity()), -1.0f, 1e-6f);
+  for (float x : grid(0.0f, 12.0f, 20000)) EXPECT_EQ(fm::tanh_rational(-x), -fm::tanh_rational(x)) << x;
+  EXPECT_TRUE(std::isnan(fm::tanh_rational(std::numeric_limits<float>::quiet_NaN())));
 }
 
 TEST(FastMath, SigmoidEverywhere) {
