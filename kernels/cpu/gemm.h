@@ -62,16 +62,17 @@ void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64_t 
                   int64_t stride_b, T beta, T* C, int64_t ldc, int64_t stride_c);
 
 // amor's kernel on the calling thread (no BLAS, no threads): same contract as `gemm`. K is
-// taken in slabs of <= 256 whose boundaries depend on K alone, so gemm_small, gemm_own and
+// taken in slabs of <= 256, and for a small C with K >= 2048 in chunks whose partial products
+// are summed in chunk order; both are fixed by the shape alone, so gemm_small, gemm_own and
 // gemm's own-kernel path give the same bits for any thread count.
 template <class T>
 void gemm_small(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
                 int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc,
                 const T* bias = nullptr);
 
-// amor's kernel with its OpenMP split over output tiles, never BLAS: what `gemm` runs when
-// OpenBLAS fell back to its generic kernels. Same contract and same bits as gemm_small,
-// whatever the number of threads.
+// amor's kernel with its OpenMP split (whole output tiles, or whole K chunks), never BLAS: what
+// `gemm` runs when OpenBLAS fell back to its generic kernels. Same contract and same bits as
+// gemm_small, whatever the number of threads.
 template <class T>
 void gemm_own(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
               int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc,
