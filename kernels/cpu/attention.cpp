@@ -35,6 +35,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernels/cpu/fast_math.h"
+
 namespace amor::kernels::cpu {
 
 namespace {
@@ -92,30 +94,9 @@ inline float minus_lse(float s, float lse) {
 }
 inline double minus_lse(double s, double lse) { return s - lse; }
 
-// log(x) for the softmax row sums, x >= 1 (the max's own weight is exactly 1): Cephes logf
-// (relative error ~1e-7), vectorisable. float64: libm.
-inline float sum_log(float x) {
-  const int32_t bits = std::bit_cast<int32_t>(x);
-  float e = float(((bits >> 23) & 0xff) - 126);
-  float m = std::bit_cast<float>((bits & 0x807fffff) | 0x3f000000);  // x = m·2^e, m in [0.5, 1)
-  const bool low = m < 0.707106781186547524f;  // then use 2m - 1 (branch-free, vectorises)
-  e = low ? e - 1.0f : e;
-  m = (low ? m + m : m) - 1.0f;
-  const float z = m * m;
-  float y = 7.0376836292E-2f;
-  y = y * m - 1.1514610310E-1f;
-  y = y * m + 1.1676998740E-1f;
-  y = y * m - 1.2420140846E-1f;
-  y = y * m + 1.4249322787E-1f;
-  y = y * m - 1.6668057665E-1f;
-  y = y * m + 2.0000714765E-1f;
-  y = y * m - 2.4999993993E-1f;
-  y = y * m + 3.3333331174E-1f;
-  y = y * m * z;
-  y += -2.12194440e-4f * e;
-  y += -0.5f * z;
-  return (m + y) + 0.693359375f * e;
-}
+// log(x) for the softmax row sums, x >= 1 (the max's own weight is exactly 1): fast_math::log
+// (Cephes logf, branch-free, so the row loop vectorises). float64: libm.
+inline float sum_log(float x) { return fast_math::log(x); }
 inline double sum_log(double x) { return std::log(x); }
 
 // f(std::integral_constant<int, JB>{}, j) over [0, n) in groups of JB = 8 keys, then 4, 2, 1:
