@@ -146,22 +146,18 @@ SortedWeights<T> sort_by_degree(const MadeInverseWeights<T>& w) {
   s.end.assign(static_cast<size_t>(d), 0);
   for (int64_t h = 0; h < H; ++h)
     for (int64_t k = w.hidden_degrees[h]; k < d; ++k) ++s.end[static_cast<size_t>(k)];
-  s.w0.resize(static_cast<size_t>(H * d));
-  s.b0.resize(static_cast<size_t>(H));
-  for (int64_t p = 0; p < H; ++p) {
-    const int64_t h = perm[static_cast<size_t>(p)];
-    std::copy(w.initial_weight + h * d, w.initial_weight + (h + 1) * d, s.w0.begin() + p * d);
-    s.b0[static_cast<size_t>(p)] = w.initial_bias[h];
-  }
-  if (c > 0) {
-    s.wc.resize(static_cast<size_t>(H * c));
-    s.bc.resize(static_cast<size_t>(H));
+  // Rows of a [H, cols] weight and its bias, in degree order.
+  auto gather_rows = [&](const T* weight, const T* bias, int64_t cols, std::vector<T>& w_out, std::vector<T>& b_out) {
+    w_out.resize(static_cast<size_t>(H * cols));
+    b_out.resize(static_cast<size_t>(H));
     for (int64_t p = 0; p < H; ++p) {
       const int64_t h = perm[static_cast<size_t>(p)];
-      std::copy(w.context_weight + h * c, w.context_weight + (h + 1) * c, s.wc.begin() + p * c);
-      s.bc[static_cast<size_t>(p)] = w.context_bias[h];
+      std::copy(weight + h * cols, weight + (h + 1) * cols, w_out.begin() + p * cols);
+      b_out[static_cast<size_t>(p)] = bias[h];
     }
-  }
+  };
+  gather_rows(w.initial_weight, w.initial_bias, d, s.w0, s.b0);
+  if (c > 0) gather_rows(w.context_weight, w.context_bias, c, s.wc, s.bc);
   s.wb.resize(static_cast<size_t>(s.nb * H * H));
   s.bb.resize(static_cast<size_t>(s.nb * H));
   for (int64_t b = 0; b < s.nb; ++b)
