@@ -32,9 +32,9 @@ while [ $# -gt 0 ]; do
 done
 
 if [ "$do_build" = 1 ]; then
-  cmake -S "$root" -B "$build" -DAMOR_CUDA=OFF -DAMOR_BUILD_BENCH=ON -DAMOR_BUILD_TESTS=OFF \
-    -DAMOR_BUILD_APPS=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$build" -j "${AMOR_JOBS:-2}" --target bench_gemm bench_ops
+  # shellcheck source=bench/build_bench.sh
+  source "$root/bench/build_bench.sh"
+  build_bench bench_gemm bench_ops
 fi
 
 out="$build/results/$(date -u +%Y%m%dT%H%M%SZ)"
