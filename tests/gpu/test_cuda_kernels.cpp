@@ -39,6 +39,7 @@ namespace {
 using amor::testing::DeviceBuffer;
 using testing::expect_close;
 using testing::expect_identical;
+using testing::random_values;
 
 template <class T>
 struct GpuTol;
@@ -55,14 +56,6 @@ template <class T>
 void expect_gpu_close(const char* what, const std::vector<T>& got, const std::vector<T>& want,
                       double scale = 1.0) {
   expect_close(what, got, want, scale, GpuTol<T>::atol, GpuTol<T>::rtol);
-}
-
-template <class T>
-std::vector<T> random_values(size_t n, std::mt19937& rng, double lo = -1.5, double hi = 1.5) {
-  std::uniform_real_distribution<double> u(lo, hi);
-  std::vector<T> v(n);
-  for (auto& e : v) e = T(u(rng));
-  return v;
 }
 
 template <class T>
@@ -105,8 +98,8 @@ void check_attention(int64_t B, int64_t Tn, int64_t H, int64_t D, MaskKind mk, b
       }
     }
   }
-  const std::vector<T> qkv = random_values<T>(size_t(3 * n), rng);
-  const std::vector<T> dout = random_values<T>(size_t(n), rng);
+  const std::vector<T> qkv = random_values<T>(size_t(3 * n), rng, -1.5, 1.5);
+  const std::vector<T> dout = random_values<T>(size_t(n), rng, -1.5, 1.5);
 
   std::vector<T> out(static_cast<size_t>(n)), lse(size_t(B * H * Tn)), dq(static_cast<size_t>(n)), dk(static_cast<size_t>(n)), dv(static_cast<size_t>(n));
   p.mask = mask.empty() ? nullptr : mask.data();
@@ -179,8 +172,9 @@ TYPED_TEST(CudaKernels, LayerNormMatchesCpu) {
     const int64_t rows = s[0], C = s[1];
     SCOPED_TRACE(::testing::Message() << "rows=" << rows << " C=" << C);
     const auto x = random_values<T>(size_t(rows * C), rng, -3, 3);
-    const auto dy = random_values<T>(size_t(rows * C), rng);
-    const auto w = random_values<T>(size_t(C), rng), b = random_values<T>(size_t(C), rng);
+    const auto dy = random_values<T>(size_t(rows * C), rng, -1.5, 1.5);
+    const auto w = random_values<T>(size_t(C), rng, -1.5, 1.5);
+    const auto b = random_values<T>(size_t(C), rng, -1.5, 1.5);
     std::vector<T> y(x.size()), mean(static_cast<size_t>(rows)), rstd(static_cast<size_t>(rows)),
         dx(x.size()), dw(static_cast<size_t>(C)), db(static_cast<size_t>(C));
     cpu::layer_norm_fwd<T>(x.data(), w.data(), b.data(), y.data(), mean.data(), rstd.data(), rows,
@@ -215,7 +209,7 @@ TYPED_TEST(CudaKernels, SoftmaxMatchesCpu) {
     SCOPED_TRACE(::testing::Message() << "[" << outer << ", " << n << ", " << inner << "]");
     auto x = random_values<T>(size_t(N), rng, -5, 5);
     for (int64_t k = 0; k < n; ++k) x[size_t(k * inner)] = -std::numeric_limits<T>::infinity();
-    const auto dy = random_values<T>(size_t(N), rng);
+    const auto dy = random_values<T>(size_t(N), rng, -1.5, 1.5);
     std::vector<T> y(x.size()), ly(x.size()), dx(x.size()), ldx(x.size());
     cpu::softmax_fwd(x.data(), y.data(), outer, n, inner);
     cpu::log_softmax_fwd(x.data(), ly.data(), outer, n, inner);
@@ -244,7 +238,8 @@ TYPED_TEST(CudaKernels, RQSplineMatchesCpu) {
   const int64_t n = 20000, P = cpu::rq_spline_num_params(c.num_bins);
   const auto x = random_values<T>(size_t(n), rng, -4, 4);
   const auto p = random_values<T>(size_t(n * P), rng, -2, 2);
-  const auto gy = random_values<T>(size_t(n), rng), gl = random_values<T>(size_t(n), rng);
+  const auto gy = random_values<T>(size_t(n), rng, -1.5, 1.5);
+  const auto gl = random_values<T>(size_t(n), rng, -1.5, 1.5);
   DeviceBuffer<T> d_x(x), d_p(p), d_gy(gy), d_gl(gl);
   for (bool inverse : {false, true}) {
     SCOPED_TRACE(inverse ? "inverse" : "forward");
@@ -271,7 +266,8 @@ TYPED_TEST(CudaKernels, AffineCouplingMatchesCpu) {
   const int64_t n = 5000, k = 7, ld = 2 * k;  // r | t halves of one conditioner output
   const auto x = random_values<T>(size_t(n * k), rng, -3, 3);
   const auto rt = random_values<T>(size_t(n * ld), rng, -4, 4);
-  const auto gy = random_values<T>(size_t(n * k), rng), gl = random_values<T>(size_t(n), rng);
+  const auto gy = random_values<T>(size_t(n * k), rng, -1.5, 1.5);
+  const auto gl = random_values<T>(size_t(n), rng, -1.5, 1.5);
   DeviceBuffer<T> d_x(x), d_rt(rt), d_gy(gy), d_gl(gl);
   for (bool inverse : {false, true}) {
     SCOPED_TRACE(inverse ? "inverse" : "forward");

@@ -7,9 +7,19 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <random>
 #include <vector>
 
 namespace amor::kernels::testing {
+
+// n values uniform in [lo, hi), drawn as doubles and rounded to T.
+template <class T>
+std::vector<T> random_values(size_t n, std::mt19937& rng, double lo = -2, double hi = 2) {
+  std::uniform_real_distribution<double> u(lo, hi);
+  std::vector<T> v(n);
+  for (auto& e : v) e = T(u(rng));
+  return v;
+}
 
 // |got - want| <= atol + rtol·|want|, with equal infinities and NaN = NaN.
 inline bool close(double got, double want, double atol, double rtol) {

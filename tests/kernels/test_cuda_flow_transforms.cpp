@@ -21,14 +21,6 @@ namespace {
 using namespace testing;  // NOLINT: the harness test helpers
 
 template <class T>
-std::vector<T> random_values(size_t n, std::mt19937& rng, double lo, double hi) {
-  std::uniform_real_distribution<double> u(lo, hi);
-  std::vector<T> v(n);
-  for (auto& e : v) e = T(u(rng));
-  return v;
-}
-
-template <class T>
 class CudaFlowTransformsHarness : public ::testing::Test {};
 using FloatTypes = ::testing::Types<float, double>;
 TYPED_TEST_SUITE(CudaFlowTransformsHarness, FloatTypes);

@@ -23,14 +23,6 @@ namespace {
 using namespace testing;  // NOLINT: the harness test helpers
 
 template <class T>
-std::vector<T> random_values(size_t n, std::mt19937& rng, double lo = -2, double hi = 2) {
-  std::uniform_real_distribution<double> u(lo, hi);
-  std::vector<T> v(n);
-  for (auto& e : v) e = T(u(rng));
-  return v;
-}
-
-template <class T>
 class CudaLayerNormHarness : public ::testing::Test {};
 template <class T>
 class CudaSoftmaxHarness : public ::testing::Test {};
