@@ -49,7 +49,9 @@ const char* kEvaluateFooter =
     "draws them, values from a joint simulation) by the C2ST of the model's samples of the latent\n"
     "entries against MCMC reference samples on the task's joint density (tasks with one: tree, hmm,\n"
     "two_moons, gaussian_linear, ...; methods that sample any conditional: simformer). The references\n"
-    "are cached under --reference-cache (default: reference_cache in the build tree).";
+    "are cached under --reference-cache (default: reference_cache in the build tree).\n"
+    "--save-model FILE: also write the trained checkpoint, for `amor sample` or another sampler\n"
+    "on the same model.";
 
 const char* kPlotFooter =
     "Inputs (CSV: one header line of column names, then rows of numbers):\n"
@@ -182,6 +184,9 @@ int run_cli(int argc, char** argv) {
   evaluate->add_option("--reference-cache", ev.reference_cache,
                        "Cache of the conditionals' reference samples (--all-conditionals)")
       ->type_name("DIR");
+  evaluate->add_option("--save-model", ev.save_model,
+                       "Also write the trained checkpoint (as amor train --out)")
+      ->type_name("FILE");
   all_cond_opt->excludes("--observations");
   evaluate->footer(kEvaluateFooter);
   evaluate->callback([&] {

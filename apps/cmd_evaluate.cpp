@@ -58,6 +58,7 @@ int run_evaluate(const EvaluateArgs& a) {
   const nlohmann::json config =
       a.config.empty() ? nlohmann::json::object() : read_json_object("--config", a.config);
   ensure_output_dir("--out", a.out);
+  if (!a.save_model.empty()) check_output_file("--save-model", a.save_model);
   // Read every observation and reference set now: a missing file should not cost a training run.
   std::vector<Tensor> x_o, reference, truth;
   for (int k : obs) {
@@ -69,6 +70,8 @@ int run_evaluate(const EvaluateArgs& a) {
   TrainedModel m = simulate_and_train("amor evaluate", *task, method, a.simulations, a.seed,
                                       config);
   if (!m.posterior) return kInterruptedExit;
+  // Saved before the (long) sampling and scoring, so the model outlives a later failure.
+  if (!a.save_model.empty()) m.posterior->save(a.save_model);
 
   nlohmann::json per_obs = nlohmann::json::array();
   std::vector<std::vector<std::string>> table{{"observation", "C2ST", "sampling", "C2ST time"}};

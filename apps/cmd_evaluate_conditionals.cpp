@@ -66,6 +66,7 @@ int run_evaluate_all_conditionals(const EvaluateArgs& a) {
   const nlohmann::json config =
       a.config.empty() ? nlohmann::json::object() : read_json_object("--config", a.config);
   ensure_output_dir("--out", a.out);
+  if (!a.save_model.empty()) check_output_file("--save-model", a.save_model);
   sbi::AllConditionalsOptions options;
   options.num_conditions = a.all_conditionals;
   options.num_samples = a.conditional_samples;
@@ -75,6 +76,8 @@ int run_evaluate_all_conditionals(const EvaluateArgs& a) {
 
   TrainedModel m = simulate_and_train("amor evaluate", *task, method, a.simulations, a.seed, config);
   if (!m.posterior) return kInterruptedExit;
+  // Saved before the (long) sampling and scoring, so the model outlives a later failure.
+  if (!a.save_model.empty()) m.posterior->save(a.save_model);
   auto* sampler = dynamic_cast<sbi::ConditionalSampler*>(m.posterior.get());
   AMOR_CHECK(sampler != nullptr, ValueError, "--all-conditionals: method '", a.method,
              "' samples only the posterior; use a method that samples any conditional (simformer)");

@@ -57,6 +57,7 @@ struct EvaluateArgs {
   int64_t all_conditionals = 0;
   int64_t conditional_samples = 10000;  // model and reference samples per condition
   std::string reference_cache;          // empty: the build tree's reference cache
+  std::string save_model;               // non-empty: write the trained checkpoint here
 };
 int run_evaluate(const EvaluateArgs& args);
 // `amor evaluate --all-conditionals K` (run_evaluate hands over to it).

@@ -251,8 +251,14 @@ TEST(CliCommands, EvaluateWritesMetricsSamplesAndPlots) {
   const std::string out = dir / "eval";
   write_text(dir.path() / "c.json", "{\"epochs\": 2}");
   const auto r = run_test_cli({"evaluate", "--task", "test_gauss2d", "--method", "oracle", "--simulations", "4000",
-                               "--observations", "3", "--seed", "7", "--config", dir / "c.json", "--out", out}, dir);
+                               "--observations", "3", "--seed", "7", "--config", dir / "c.json", "--out", out,
+                               "--save-model", dir / "m.safetensors"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // --save-model wrote the trained checkpoint, and `amor sample` can use it.
+  const auto rs = run_test_cli({"sample", "--model", dir / "m.safetensors", "--num-observation", "3", "--n", "100",
+                                "--out", dir / "s.csv"}, dir);
+  ASSERT_EQ(rs.exit_code, 0) << rs.err;
+  EXPECT_EQ(sbi::io::read_csv(dir / "s.csv").values.size(0), 100);
   const nlohmann::json m = nlohmann::json::parse(read_text(out + "/metrics.json"));
   EXPECT_EQ(m["task"], "test_gauss2d");
   EXPECT_EQ(m["method"], "oracle");

@@ -188,6 +188,12 @@ TEST(CliErrors, UnwritableOutputs) {
   write_text(dir.path() / "file", "x");
   expect_bad_input(dir, {"evaluate", "--task", "test_gauss2d", "--method", "oracle", "--simulations", "10",
                          "--out", dir / "file/sub"}, {"--out", "file/sub"});
+  // evaluate checks --save-model before training, too.
+  const ProcessResult e = run_test_cli({"evaluate", "--task", "test_gauss2d", "--method", "oracle", "--simulations",
+                                        "100", "--out", dir / "ev", "--save-model", dir / "no/m.st"}, dir);
+  EXPECT_EQ(e.exit_code, 2);
+  EXPECT_NE(e.err.find("--save-model"), std::string::npos) << e.err;
+  EXPECT_EQ(e.err.find("epoch"), std::string::npos) << e.err;
   expect_bad_input(dir, {"plot", "--samples", dir / "file", "--out", dir / "no/p.svg"}, {"--out", "no/p.svg"});
 }
 
