@@ -7,7 +7,7 @@
 #   --out DIR            where the cells go (default: build/eval beside this script's tree)
 #   --amor PATH          the amor binary (default: build/werror/apps/amor, else build/release/apps/amor)
 #   --tasks "A B"        only these tasks       (default: the whole grid below)
-#   --methods "A B"      only these methods     (npe, nle)
+#   --methods "A B"      only these methods     (npe, nle, simformer)
 #   --budgets "A B"      only these budgets     (1000, 10000)
 #   --observations L     which observations     (default 1-10)
 #   --seed S             training seed          (default 0)
@@ -19,10 +19,16 @@
 # Resumable: a cell whose metrics.json exists (written atomically when `amor evaluate` is done)
 # is skipped, so an interrupted grid restarts where it stopped. Delete a cell's directory to
 # redo it. A failed cell is reported and the grid goes on (its log is OUT/<cell>/log.txt).
+# Each cell also keeps its trained model (OUT/<cell>/model.safetensors, `--save-model`), so
+# another sampler can be tried on it without training again.
+# Several grids may run at once on one OUT (e.g. `--methods simformer` beside the rest): each
+# cell is locked while it runs (OUT/<cell>/.lock) and a grid skips the cells another is running.
 #
 # Methods and their settings (scripts/eval/<method>.json, passed as `amor evaluate --config`):
 #   npe  NSF (the sbibm paper's NPE), sbi's training defaults
 #   nle  MAF + slice MCMC (sbi's NLE default; 100 chains, thin 10, SIR init)
+#   simformer  undirected VE Simformer with a recipe cut down to fit a 2-core machine (issue #6:
+#        at most 30 minutes of training per task at 1e4), ancestral sampling
 #
 # Threads: OMP_NUM_THREADS (default 1 here: the grid runs beside other work; the results do not
 # depend on the thread count). Run it at low priority on a shared machine: nice -n 19.
@@ -62,9 +68,12 @@ grid=(
   "two_moons nle 1000" "slcp nle 1000"
   "gaussian_linear nle 10000" "gaussian_mixture nle 10000" "sir nle 10000"
   "gaussian_linear nle 1000" "gaussian_mixture nle 1000" "sir nle 1000"
+  "two_moons simformer 10000" "gaussian_linear simformer 10000" "slcp simformer 10000"
+  "gaussian_mixture simformer 10000"
 )
 
-# Issue #5's acceptance: the sbibm paper's mean C2ST over observations 1–10 plus 0.03.
+# Issue #5's acceptance: the sbibm paper's mean C2ST over observations 1–10 plus 0.03; issue #6's
+# for the Simformer.
 threshold() {
   case "$1" in
     "two_moons npe 10000") echo 0.64 ;;
@@ -74,6 +83,10 @@ threshold() {
     "sir npe 10000") echo 0.71 ;;
     "two_moons nle 10000") echo 0.74 ;;
     "slcp nle 10000") echo 0.80 ;;
+    "two_moons simformer 10000") echo 0.56 ;;
+    "gaussian_linear simformer 10000") echo 0.55 ;;
+    "gaussian_mixture simformer 10000") echo 0.57 ;;
+    "slcp simformer 10000") echo 0.72 ;;
     *) echo "" ;;
   esac
 }
@@ -107,18 +120,12 @@ if [ "$run" = 1 ] && [ "$dry" = 0 ] && [ ! -x "$amor" ]; then
   exit 2
 fi
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
-# Two grids training into one directory would run the same cell twice and race on it: the
-# first cell to run takes OUT/.eval.lock (a grid with nothing left to run needs no lock).
-locked=0
-take_lock() {
-  [ "$locked" = 1 ] && return 0
-  mkdir -p "$out"
-  exec 8>"$out/.eval.lock"
-  if ! flock -n 8; then
-    echo "eval.sh: another eval.sh is running on $out (lock $out/.eval.lock)" >&2
-    exit 2
-  fi
-  locked=1
+# Two grids on one OUT must not run the same cell twice or race on it: a cell runs only under
+# its own lock (OUT/<cell>/.lock, held on file descriptor 8 until the next cell).
+take_cell_lock() {  # take_cell_lock DIR: false when another grid is running that cell
+  mkdir -p "$1"
+  exec 8>"$1/.lock"
+  flock -n 8
 }
 
 cell_dir() { read -r t m b <<<"$1"; echo "$out/$t/$m/$b"; }
@@ -137,12 +144,15 @@ for cell in "${selected[@]}"; do
     echo "eval.sh: [to do]   $t $m $b"
     continue
   fi
-  take_lock
+  if ! take_cell_lock "$dir"; then
+    echo "eval.sh: [busy]    $t $m $b (another eval.sh is running it)"
+    continue
+  fi
   [ -f "$dir/metrics.json" ] && continue  # finished by the grid that held the lock before us
-  mkdir -p "$dir"
   echo "eval.sh: [running] $t $m $b ($(date -u +%H:%M:%S) UTC, log: $dir/log.txt)"
   if "$amor" evaluate --task "$t" --method "$m" --simulations "$b" --observations "$observations" \
-       --seed "$seed" --config "$root/scripts/eval/$m.json" --out "$dir" >"$dir/log.txt" 2>&1; then
+       --seed "$seed" --config "$root/scripts/eval/$m.json" --out "$dir" \
+       --save-model "$dir/model.safetensors" >"$dir/log.txt" 2>&1; then
     echo "eval.sh: [done]    $t $m $b: mean C2ST $(mean_c2st "$dir")"
   else
     echo "eval.sh: [FAILED]  $t $m $b (exit $?; see $dir/log.txt)" >&2
