@@ -51,7 +51,11 @@ const char* kEvaluateFooter =
     "two_moons, gaussian_linear, ...; methods that sample any conditional: simformer). The references\n"
     "are cached under --reference-cache (default: reference_cache in the build tree).\n"
     "--save-model FILE: also write the trained checkpoint, for `amor sample` or another sampler\n"
-    "on the same model.";
+    "on the same model. --model FILE: evaluate that checkpoint (of --method, on --task) instead of\n"
+    "simulating and training.\n"
+    "--likelihood: instead of the posterior, score the likelihood: for each observation's true θ,\n"
+    "10000 samples of x | θ from the model against 10000 fresh simulations at that θ (methods that\n"
+    "sample any conditional: simformer).";
 
 const char* kPlotFooter =
     "Inputs (CSV: one header line of column names, then rows of numbers):\n"
@@ -170,7 +174,7 @@ int run_cli(int argc, char** argv) {
   CLI::App* evaluate = app.add_subcommand("evaluate", "Train once and score against the sbibm reference (C2ST)");
   evaluate->add_option("--task", ev.task, "Task name (see `amor tasks`)")->required();
   evaluate->add_option("--method", ev.method, "npe, nle or simformer")->required();
-  evaluate->add_option("--simulations", ev_n, "Simulation budget")->required()->type_name("N");
+  auto* ev_n_opt = evaluate->add_option("--simulations", ev_n, "Simulation budget (or --model)")->type_name("N");
   evaluate->add_option("--observations", ev.observations, "Which observations, e.g. 1-10")->type_name("LIST");
   evaluate->add_option("--seed", ev_seed, "Random seed")->capture_default_str()->type_name("S");
   evaluate->add_option("--out", ev.out, "Output directory")->required()->type_name("DIR");
@@ -187,11 +191,20 @@ int run_cli(int argc, char** argv) {
   evaluate->add_option("--save-model", ev.save_model,
                        "Also write the trained checkpoint (as amor train --out)")
       ->type_name("FILE");
+  auto* model_opt = evaluate->add_option("--model", ev.model,
+                                         "Evaluate this checkpoint instead of training one")
+                        ->type_name("FILE");
+  auto* likelihood_opt = evaluate->add_flag("--likelihood", ev.likelihood,
+                                            "Score x | θ at the true θ against fresh simulations");
+  model_opt->excludes(ev_n_opt)->excludes("--config")->excludes("--save-model");
+  likelihood_opt->excludes(all_cond_opt);
   all_cond_opt->excludes("--observations");
   evaluate->footer(kEvaluateFooter);
   evaluate->callback([&] {
     action = [&] {
-      ev.simulations = parse_int_flag("--simulations", ev_n, 1, kMaxCount);
+      AMOR_CHECK(!ev.model.empty() || !ev_n.empty(), ValueError,
+                 "--simulations N (train a model) or --model FILE (evaluate a trained one) is required");
+      if (ev.model.empty()) ev.simulations = parse_int_flag("--simulations", ev_n, 1, kMaxCount);
       ev.seed = parse_seed_flag("--seed", ev_seed);
       if (!ev_all_cond.empty()) ev.all_conditionals = parse_int_flag("--all-conditionals", ev_all_cond, 1, 100000);
       ev.conditional_samples = parse_int_flag("--conditional-samples", ev_cond_samples, 10, kMaxCount);

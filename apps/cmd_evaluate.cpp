@@ -46,6 +46,7 @@ std::vector<double> row(const Tensor& t) {
 
 int run_evaluate(const EvaluateArgs& a) {
   if (a.all_conditionals > 0) return run_evaluate_all_conditionals(a);
+  if (a.likelihood) return run_evaluate_likelihood(a);
   const sbi::Method& method = sbi::find_method(a.method);
   const sbi::TaskPtr task = sbi::make_task(a.task, {.data_dir = a.data_dir});
   AMOR_CHECK(task->num_observations() > 0, ValueError, "task '", a.task,
@@ -67,8 +68,7 @@ int run_evaluate(const EvaluateArgs& a) {
     truth.push_back(task->true_parameters(k));
   }
 
-  TrainedModel m = simulate_and_train("amor evaluate", *task, method, a.simulations, a.seed,
-                                      config);
+  TrainedModel m = train_or_load("amor evaluate", *task, method, a.model, a.simulations, a.seed, config);
   if (!m.posterior) return kInterruptedExit;
   // Saved before the (long) sampling and scoring, so the model outlives a later failure.
   if (!a.save_model.empty()) m.posterior->save(a.save_model);
@@ -118,7 +118,8 @@ int run_evaluate(const EvaluateArgs& a) {
       {"amor_version", AMOR_VERSION_STRING},
       {"task", a.task},
       {"method", a.method},
-      {"num_simulations", a.simulations},
+      {"num_simulations", a.model.empty() ? nlohmann::json(a.simulations) : nlohmann::json()},
+      {"model", a.model.empty() ? nlohmann::json() : nlohmann::json(a.model)},
       {"num_invalid_simulations", r.num_invalid},
       {"seed", a.seed},
       {"config", {{"method", config},

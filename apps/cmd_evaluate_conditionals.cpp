@@ -74,7 +74,7 @@ int run_evaluate_all_conditionals(const EvaluateArgs& a) {
   options.cache_dir = reference_cache_dir(a);
   options.validate();
 
-  TrainedModel m = simulate_and_train("amor evaluate", *task, method, a.simulations, a.seed, config);
+  TrainedModel m = train_or_load("amor evaluate", *task, method, a.model, a.simulations, a.seed, config);
   if (!m.posterior) return kInterruptedExit;
   // Saved before the (long) sampling and scoring, so the model outlives a later failure.
   if (!a.save_model.empty()) m.posterior->save(a.save_model);
@@ -122,7 +122,8 @@ int run_evaluate_all_conditionals(const EvaluateArgs& a) {
       {"task", a.task},
       {"method", a.method},
       {"evaluation", "all_conditionals"},
-      {"num_simulations", a.simulations},
+      {"num_simulations", a.model.empty() ? nlohmann::json(a.simulations) : nlohmann::json()},
+      {"model", a.model.empty() ? nlohmann::json() : nlohmann::json(a.model)},
       {"num_invalid_simulations", rep.num_invalid},
       {"seed", a.seed},
       {"config", {{"method", config},

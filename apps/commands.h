@@ -58,10 +58,16 @@ struct EvaluateArgs {
   int64_t conditional_samples = 10000;  // model and reference samples per condition
   std::string reference_cache;          // empty: the build tree's reference cache
   std::string save_model;               // non-empty: write the trained checkpoint here
+  std::string model;                    // non-empty: evaluate this checkpoint instead of training
+  // Score the likelihood x | θ at each observation's true θ against fresh simulations instead of
+  // the posterior (apps/cmd_evaluate_likelihood.cpp).
+  bool likelihood = false;
 };
 int run_evaluate(const EvaluateArgs& args);
 // `amor evaluate --all-conditionals K` (run_evaluate hands over to it).
 int run_evaluate_all_conditionals(const EvaluateArgs& args);
+// `amor evaluate --likelihood` (run_evaluate hands over to it).
+int run_evaluate_likelihood(const EvaluateArgs& args);
 
 struct PlotArgs {
   std::string samples, reference;  // pair plot

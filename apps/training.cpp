@@ -7,6 +7,7 @@
 #include "apps/cli_support.h"
 #include "apps/interrupt.h"
 #include "apps/progress.h"
+#include "core/error.h"
 
 namespace amor::apps {
 
@@ -60,6 +61,20 @@ TrainedModel simulate_and_train(const char* command, const sbi::Task& task,
   out.report.num_simulations = data.num_simulated;
   out.report.num_invalid = data.num_invalid;
   out.report.interrupted = out.report.interrupted || interrupt.interrupted();
+  return out;
+}
+
+TrainedModel train_or_load(const char* command, const sbi::Task& task, const sbi::Method& method,
+                           const std::string& model_path, int64_t num_simulations, uint64_t seed,
+                           const nlohmann::json& config) {
+  if (model_path.empty()) return simulate_and_train(command, task, method, num_simulations, seed, config);
+  TrainedModel out;
+  out.posterior = method.load(model_path);
+  AMOR_CHECK(out.posterior->task_name() == task.name(), ValueError, "--model: ", model_path,
+             " was trained on task '", out.posterior->task_name(), "', not '", task.name(), "'");
+  out.loaded_from = model_path;
+  std::fprintf(stderr, "%s: loaded %s (%s on %s)\n", command, model_path.c_str(),
+               out.posterior->method().c_str(), task.name().c_str());
   return out;
 }
 

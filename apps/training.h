@@ -18,6 +18,7 @@ struct TrainedModel {
   sbi::TrainReport report;
   double simulate_seconds = 0.0;
   double train_cpu_seconds = 0.0;  // CPU time of the whole process (all threads) while training
+  std::string loaded_from;         // the checkpoint, when the model was loaded instead of trained
 };
 
 // CPU time used so far by the process, all threads (CLOCK_PROCESS_CPUTIME_ID): with one thread,
@@ -28,6 +29,13 @@ double process_cpu_seconds();
 TrainedModel simulate_and_train(const char* command, const sbi::Task& task,
                                 const sbi::Method& method, int64_t num_simulations,
                                 uint64_t seed, const nlohmann::json& config);
+
+// `amor evaluate`'s model: loaded from `model_path` when it is non-empty (ValueError when the
+// checkpoint belongs to another task; the method's own load() refuses another method's), else
+// simulated and trained as above.
+TrainedModel train_or_load(const char* command, const sbi::Task& task, const sbi::Method& method,
+                           const std::string& model_path, int64_t num_simulations, uint64_t seed,
+                           const nlohmann::json& config);
 
 // Exit status after Ctrl-C stopped the work before anything could be saved (128 + SIGINT).
 inline constexpr int kInterruptedExit = 130;

@@ -301,6 +301,50 @@ TEST(CliCommands, EvaluateWritesMetricsSamplesAndPlots) {
   EXPECT_NE(r.out.find("mean"), std::string::npos);
 }
 
+TEST(CliCommands, EvaluateTheLikelihoodOfATrainedModel) {
+  // joint_oracle samples x | θ exactly, so its likelihood C2ST against fresh simulations at the
+  // true θ is 0.5 up to noise; --model skips training, and the metrics say which model it was.
+  TempDir dir;
+  auto r = run_test_cli({"train", "--task", "test_gauss2d", "--method", "joint_oracle", "--simulations", "3000",
+                         "--seed", "1", "--out", dir / "j.safetensors"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string out = dir / "lik";
+  r = run_test_cli({"evaluate", "--task", "test_gauss2d", "--method", "joint_oracle", "--model", dir / "j.safetensors",
+                    "--likelihood", "--observations", "2", "--out", out}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json m = nlohmann::json::parse(read_text(out + "/metrics.json"));
+  EXPECT_EQ(m["evaluation"], "likelihood");
+  EXPECT_EQ(m["model"], dir / "j.safetensors");
+  EXPECT_TRUE(m["num_simulations"].is_null());
+  ASSERT_EQ(m["observations"].size(), 1u);
+  const auto& o = m["observations"][0];
+  EXPECT_EQ(o["num_observation"], 2);
+  EXPECT_EQ(o["theta"].size(), 2u);
+  const double c2st = o["c2st"].get<double>();
+  EXPECT_GT(c2st, 0.45);
+  EXPECT_LT(c2st, 0.56);
+  const auto s = sbi::io::read_csv(out + "/likelihood_2.csv");
+  EXPECT_EQ(s.header, (std::vector<std::string>{"y_1", "y_2"}));
+  EXPECT_EQ(s.values.size(0), 10000);
+  // A posterior-only method cannot be scored on its likelihood; neither --model nor --simulations
+  // is a usage error; --model excludes --simulations.
+  r = run_test_cli({"evaluate", "--task", "test_gauss2d", "--method", "oracle", "--simulations", "200",
+                    "--likelihood", "--observations", "2", "--out", dir / "o"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("samples only the posterior"), std::string::npos) << r.err;
+  r = run_test_cli({"evaluate", "--task", "test_gauss2d", "--method", "oracle", "--out", dir / "o2"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--model FILE"), std::string::npos) << r.err;
+  r = run_test_cli({"evaluate", "--task", "test_gauss2d", "--method", "joint_oracle", "--simulations", "200",
+                    "--model", dir / "j.safetensors", "--out", dir / "o3"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  // A checkpoint of another task is refused by name.
+  r = run_test_cli({"evaluate", "--task", "two_moons", "--method", "joint_oracle", "--model", dir / "j.safetensors",
+                    "--likelihood", "--observations", "1", "--out", dir / "o4"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("test_gauss2d"), std::string::npos) << r.err;
+}
+
 TEST(CliCommands, PlotPairSvgAndPng) {
   TempDir dir;
   // Two-moons-like crescents, written by hand as CSV.
