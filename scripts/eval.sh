@@ -68,8 +68,8 @@ grid=(
   "two_moons nle 1000" "slcp nle 1000"
   "gaussian_linear nle 10000" "gaussian_mixture nle 10000" "sir nle 10000"
   "gaussian_linear nle 1000" "gaussian_mixture nle 1000" "sir nle 1000"
-  "two_moons simformer 10000" "gaussian_linear simformer 10000" "slcp simformer 10000"
-  "gaussian_mixture simformer 10000"
+  "two_moons simformer 10000" "gaussian_mixture simformer 10000" "slcp simformer 10000"
+  "gaussian_linear simformer 10000"
 )
 
 # Issue #5's acceptance: the sbibm paper's mean C2ST over observations 1–10 plus 0.03; issue #6's
