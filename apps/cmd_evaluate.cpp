@@ -12,16 +12,12 @@
 #include "apps/commands.h"
 #include "apps/plot/output.h"
 #include "apps/plot/pair_plot.h"
-#include "apps/training.h"
+#include "apps/evaluate_support.h"
 #include "core/error.h"
 #include "sbi/diagnostics/c2st.h"
 #include "core/file_io.h"
 #include "sbi/method.h"
 #include "sbi/task.h"
-
-#ifndef AMOR_VERSION_STRING
-#define AMOR_VERSION_STRING "unknown"
-#endif
 
 namespace amor::apps {
 
@@ -47,19 +43,10 @@ std::vector<double> row(const Tensor& t) {
 int run_evaluate(const EvaluateArgs& a) {
   if (a.all_conditionals > 0) return run_evaluate_all_conditionals(a);
   if (a.likelihood) return run_evaluate_likelihood(a);
-  const sbi::Method& method = sbi::find_method(a.method);
-  const sbi::TaskPtr task = sbi::make_task(a.task, {.data_dir = a.data_dir});
-  AMOR_CHECK(task->num_observations() > 0, ValueError, "task '", a.task,
-             "' has no reference posterior samples to evaluate against");
-  const std::vector<int> obs = parse_observation_list(
-      "--observations", a.observations.empty() ? "1-" + std::to_string(task->num_observations())
-                                               : a.observations,
-      task->num_observations());
-  // Read the config before anything slow: a typo in it should not cost a training run.
-  const nlohmann::json config =
-      a.config.empty() ? nlohmann::json::object() : read_json_object("--config", a.config);
-  ensure_output_dir("--out", a.out);
-  if (!a.save_model.empty()) check_output_file("--save-model", a.save_model);
+  const EvaluationInputs in = read_evaluation_inputs(a);
+  const sbi::TaskPtr& task = in.task;
+  const std::vector<int> obs =
+      evaluation_observations(a, *task, "reference posterior samples to evaluate against");
   // Read every observation and reference set now: a missing file should not cost a training run.
   std::vector<Tensor> x_o, reference, truth;
   for (int k : obs) {
@@ -68,10 +55,8 @@ int run_evaluate(const EvaluateArgs& a) {
     truth.push_back(task->true_parameters(k));
   }
 
-  TrainedModel m = train_or_load("amor evaluate", *task, method, a.model, a.simulations, a.seed, config);
+  TrainedModel m = model_for_evaluation(a, in);
   if (!m.posterior) return kInterruptedExit;
-  // Saved before the (long) sampling and scoring, so the model outlives a later failure.
-  if (!a.save_model.empty()) m.posterior->save(a.save_model);
 
   nlohmann::json per_obs = nlohmann::json::array();
   std::vector<std::vector<std::string>> table{{"observation", "C2ST", "sampling", "C2ST time"}};
@@ -113,31 +98,16 @@ int run_evaluate(const EvaluateArgs& a) {
   }
   const double mean = sum / static_cast<double>(obs.size());
 
-  const sbi::TrainReport& r = m.report;
-  nlohmann::json metrics = {
-      {"amor_version", AMOR_VERSION_STRING},
-      {"task", a.task},
-      {"method", a.method},
-      {"num_simulations", a.model.empty() ? nlohmann::json(a.simulations) : nlohmann::json()},
-      {"model", a.model.empty() ? nlohmann::json() : nlohmann::json(a.model)},
-      {"num_invalid_simulations", r.num_invalid},
-      {"seed", a.seed},
-      {"config", {{"method", config},
-                  {"num_posterior_samples", kPosteriorSamples},
-                  {"c2st", {{"implementation", "sbibm"}, {"folds", 5}, {"seed", 1}, {"z_score", true}}}}},
-      {"training", {{"seconds", r.train_seconds},
-                    {"cpu_seconds", m.train_cpu_seconds},
-                    {"simulation_seconds", m.simulate_seconds},
-                    {"epochs", r.epochs},
-                    {"steps", r.steps},
-                    {"best_val_loss", std::isfinite(r.best_val_loss) ? nlohmann::json(r.best_val_loss) : nlohmann::json()},
-                    {"interrupted", r.interrupted}}},
-      {"observations", per_obs},
-      {"c2st_mean", mean},
-  };
+  nlohmann::json metrics = metrics_head(a, m, "posterior");
+  metrics["config"] = {{"method", in.config},
+                       {"num_posterior_samples", kPosteriorSamples},
+                       {"c2st", {{"implementation", "sbibm"}, {"folds", 5}, {"seed", 1}, {"z_score", true}}}};
+  metrics["observations"] = per_obs;
+  metrics["c2st_mean"] = mean;
   write_file_atomically(in_dir(a.out, "metrics.json"), metrics.dump(2) + "\n",
                                  "amor evaluate");
 
+  const sbi::TrainReport& r = m.report;
   std::printf("%s / %s, %lld simulations (%lld invalid), trained in %s%s\n", a.task.c_str(),
               a.method.c_str(), static_cast<long long>(a.simulations),
               static_cast<long long>(r.num_invalid), format_seconds(r.train_seconds).c_str(),

@@ -12,16 +12,12 @@
 
 #include "apps/cli_support.h"
 #include "apps/commands.h"
-#include "apps/training.h"
+#include "apps/evaluate_support.h"
 #include "core/error.h"
 #include "core/file_io.h"
 #include "sbi/diagnostics/all_conditionals.h"
 #include "sbi/method.h"
 #include "sbi/task.h"
-
-#ifndef AMOR_VERSION_STRING
-#define AMOR_VERSION_STRING "unknown"
-#endif
 
 namespace amor::apps {
 
@@ -57,16 +53,11 @@ std::string condition_text(const sbi::EvaluationCondition& c, const std::vector<
 }  // namespace
 
 int run_evaluate_all_conditionals(const EvaluateArgs& a) {
-  const sbi::Method& method = sbi::find_method(a.method);
-  const sbi::TaskPtr task = sbi::make_task(a.task, {.data_dir = a.data_dir});
+  const EvaluationInputs in = read_evaluation_inputs(a);
+  const sbi::TaskPtr& task = in.task;
   AMOR_CHECK(task->has_joint_log_density(), ValueError, "--all-conditionals: task '", a.task,
              "' has no closed-form joint density to draw reference samples from");
   AMOR_CHECK(a.all_conditionals >= 1, ValueError, "--all-conditionals must be >= 1, got ", a.all_conditionals);
-  // Read the config before anything slow: a typo in it should not cost a training run.
-  const nlohmann::json config =
-      a.config.empty() ? nlohmann::json::object() : read_json_object("--config", a.config);
-  ensure_output_dir("--out", a.out);
-  if (!a.save_model.empty()) check_output_file("--save-model", a.save_model);
   sbi::AllConditionalsOptions options;
   options.num_conditions = a.all_conditionals;
   options.num_samples = a.conditional_samples;
@@ -74,10 +65,8 @@ int run_evaluate_all_conditionals(const EvaluateArgs& a) {
   options.cache_dir = reference_cache_dir(a);
   options.validate();
 
-  TrainedModel m = train_or_load("amor evaluate", *task, method, a.model, a.simulations, a.seed, config);
+  TrainedModel m = model_for_evaluation(a, in);
   if (!m.posterior) return kInterruptedExit;
-  // Saved before the (long) sampling and scoring, so the model outlives a later failure.
-  if (!a.save_model.empty()) m.posterior->save(a.save_model);
   auto* sampler = dynamic_cast<sbi::ConditionalSampler*>(m.posterior.get());
   AMOR_CHECK(sampler != nullptr, ValueError, "--all-conditionals: method '", a.method,
              "' samples only the posterior; use a method that samples any conditional (simformer)");
@@ -115,42 +104,27 @@ int run_evaluate_all_conditionals(const EvaluateArgs& a) {
                      format_seconds(r.sampling_seconds)});
   }
 
-  const sbi::TrainReport& rep = m.report;
   const sbi::ConditionalReferenceOptions& ro = options.reference;
-  nlohmann::json metrics = {
-      {"amor_version", AMOR_VERSION_STRING},
-      {"task", a.task},
-      {"method", a.method},
-      {"evaluation", "all_conditionals"},
-      {"num_simulations", a.model.empty() ? nlohmann::json(a.simulations) : nlohmann::json()},
-      {"model", a.model.empty() ? nlohmann::json() : nlohmann::json(a.model)},
-      {"num_invalid_simulations", rep.num_invalid},
-      {"seed", a.seed},
-      {"config", {{"method", config},
-                  {"num_conditions", options.num_conditions},
-                  {"num_samples_per_condition", options.num_samples},
-                  {"condition_masks", "joint/posterior/likelihood/bernoulli(0.3)/bernoulli(0.7), 0.2 each; "
-                                      "none with nothing latent or nothing observed"},
-                  {"reference", {{"sampler", "smc (adaptive tempering, random-walk Metropolis + slice moves)"},
-                                 {"ess_fraction", ro.ess_fraction},
-                                 {"moves_per_stage", ro.moves_per_stage},
-                                 {"final_moves", ro.final_moves},
-                                 {"base_simulations", ro.base_simulations},
-                                 {"base_inflation", ro.base_inflation},
-                                 {"cache_dir", options.cache_dir}}},
-                  {"c2st", {{"implementation", "sbibm"}, {"folds", 5}, {"seed", 1}, {"z_score", true}}}}},
-      {"training", {{"seconds", rep.train_seconds},
-                    {"simulation_seconds", m.simulate_seconds},
-                    {"epochs", rep.epochs},
-                    {"steps", rep.steps},
-                    {"best_val_loss", std::isfinite(rep.best_val_loss) ? nlohmann::json(rep.best_val_loss) : nlohmann::json()},
-                    {"interrupted", rep.interrupted}}},
-      {"conditions", per},
-      {"c2st_mean", res.mean_c2st},
-  };
+  nlohmann::json metrics = metrics_head(a, m, "all_conditionals");
+  metrics["config"] = {{"method", in.config},
+                       {"num_conditions", options.num_conditions},
+                       {"num_samples_per_condition", options.num_samples},
+                       {"condition_masks", "joint/posterior/likelihood/bernoulli(0.3)/bernoulli(0.7), 0.2 each; "
+                                           "none with nothing latent or nothing observed"},
+                       {"reference", {{"sampler", "smc (adaptive tempering, random-walk Metropolis + slice moves)"},
+                                      {"ess_fraction", ro.ess_fraction},
+                                      {"moves_per_stage", ro.moves_per_stage},
+                                      {"final_moves", ro.final_moves},
+                                      {"base_simulations", ro.base_simulations},
+                                      {"base_inflation", ro.base_inflation},
+                                      {"cache_dir", options.cache_dir}}},
+                       {"c2st", {{"implementation", "sbibm"}, {"folds", 5}, {"seed", 1}, {"z_score", true}}}};
+  metrics["conditions"] = per;
+  metrics["c2st_mean"] = res.mean_c2st;
   const std::string metrics_path = (std::filesystem::path(a.out) / "metrics.json").string();
   write_file_atomically(metrics_path, metrics.dump(2) + "\n", "amor evaluate");
 
+  const sbi::TrainReport& rep = m.report;
   std::printf("%s / %s, %lld simulations (%lld invalid), trained in %s%s; %lld conditionals\n", a.task.c_str(),
               a.method.c_str(), static_cast<long long>(a.simulations), static_cast<long long>(rep.num_invalid),
               format_seconds(rep.train_seconds).c_str(), rep.interrupted ? " (interrupted)" : "",

@@ -15,17 +15,13 @@
 
 #include "apps/cli_support.h"
 #include "apps/commands.h"
-#include "apps/training.h"
+#include "apps/evaluate_support.h"
 #include "core/error.h"
 #include "core/file_io.h"
 #include "sbi/diagnostics/c2st.h"
 #include "sbi/method.h"
 #include "sbi/simulator.h"
 #include "sbi/task.h"
-
-#ifndef AMOR_VERSION_STRING
-#define AMOR_VERSION_STRING "unknown"
-#endif
 
 namespace amor::apps {
 
@@ -58,24 +54,15 @@ Tensor finite_rows_only(const Tensor& x) {
 }  // namespace
 
 int run_evaluate_likelihood(const EvaluateArgs& a) {
-  const sbi::Method& method = sbi::find_method(a.method);
-  const sbi::TaskPtr task = sbi::make_task(a.task, {.data_dir = a.data_dir});
-  AMOR_CHECK(task->num_observations() > 0, ValueError, "--likelihood: task '", a.task,
-             "' has no observations with true parameters to condition on");
-  const std::vector<int> obs = parse_observation_list(
-      "--observations", a.observations.empty() ? "1-" + std::to_string(task->num_observations())
-                                               : a.observations,
-      task->num_observations());
-  const nlohmann::json config =
-      a.config.empty() ? nlohmann::json::object() : read_json_object("--config", a.config);
-  ensure_output_dir("--out", a.out);
-  if (!a.save_model.empty()) check_output_file("--save-model", a.save_model);
+  const EvaluationInputs in = read_evaluation_inputs(a);
+  const sbi::TaskPtr& task = in.task;
+  const std::vector<int> obs =
+      evaluation_observations(a, *task, "observations with true parameters to condition x on (--likelihood)");
   std::vector<Tensor> truth;
   for (int k : obs) truth.push_back(task->true_parameters(k).to(DType::F64).contiguous());
 
-  TrainedModel m = train_or_load("amor evaluate", *task, method, a.model, a.simulations, a.seed, config);
+  TrainedModel m = model_for_evaluation(a, in);
   if (!m.posterior) return kInterruptedExit;
-  if (!a.save_model.empty()) m.posterior->save(a.save_model);
   auto* sampler = dynamic_cast<sbi::ConditionalSampler*>(m.posterior.get());
   AMOR_CHECK(sampler != nullptr, ValueError, "--likelihood: method '", a.method,
              "' samples only the posterior; use a method that samples any conditional (simformer)");
@@ -117,27 +104,13 @@ int run_evaluate_likelihood(const EvaluateArgs& a) {
   }
   const double mean = sum / static_cast<double>(obs.size());
 
-  const sbi::TrainReport& r = m.report;
-  nlohmann::json metrics = {
-      {"amor_version", AMOR_VERSION_STRING},
-      {"task", a.task},
-      {"method", a.method},
-      {"evaluation", "likelihood"},
-      {"num_simulations", a.model.empty() ? nlohmann::json(a.simulations) : nlohmann::json()},
-      {"model", a.model.empty() ? nlohmann::json() : nlohmann::json(a.model)},
-      {"num_invalid_simulations", r.num_invalid},
-      {"seed", a.seed},
-      {"config", {{"method", config},
-                  {"num_samples", kLikelihoodSamples},
-                  {"reference", "fresh simulations at the observation's true parameters"},
-                  {"c2st", {{"implementation", "sbibm"}, {"folds", 5}, {"seed", 1}, {"z_score", true}}}}},
-      {"training", {{"seconds", r.train_seconds},
-                    {"cpu_seconds", m.train_cpu_seconds},
-                    {"steps", r.steps},
-                    {"interrupted", r.interrupted}}},
-      {"observations", per},
-      {"c2st_mean", mean},
-  };
+  nlohmann::json metrics = metrics_head(a, m, "likelihood");
+  metrics["config"] = {{"method", in.config},
+                       {"num_samples", kLikelihoodSamples},
+                       {"reference", "fresh simulations at the observation's true parameters"},
+                       {"c2st", {{"implementation", "sbibm"}, {"folds", 5}, {"seed", 1}, {"z_score", true}}}};
+  metrics["observations"] = per;
+  metrics["c2st_mean"] = mean;
   const std::string path = (std::filesystem::path(a.out) / "metrics.json").string();
   write_file_atomically(path, metrics.dump(2) + "\n", "amor evaluate");
   char mbuf[32];
