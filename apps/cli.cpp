@@ -29,7 +29,8 @@ const char* kSimulateFooter =
 const char* kTrainFooter =
     "Progress goes to stderr: a status line redrawn in place on a terminal, plain periodic lines\n"
     "otherwise. Ctrl-C stops training after the current step and writes the best model so far\n"
-    "(exit status 0); a second Ctrl-C aborts. --config takes a JSON object of method settings.";
+    "(exit status 0); a second Ctrl-C aborts. --config takes a JSON object of method settings;\n"
+    "--estimator and --summary set its \"estimator\" and \"summary\" keys (a flag wins over the file).";
 
 const char* kSampleFooter =
     "Output: one header line (the θ names of the model's task), then one row per sample.\n"
@@ -132,6 +133,9 @@ int run_cli(int argc, char** argv) {
   train->add_option("--seed", tr_seed, "Random seed")->capture_default_str()->type_name("S");
   train->add_option("--out", tr.out, "Output checkpoint (.safetensors)")->required()->type_name("FILE");
   train->add_option("--config", tr.config, "Method settings, a JSON object")->type_name("FILE");
+  train->add_option("--estimator", tr.estimator, "npe, nle: maf, nsf or coupling (over --config)")->type_name("NAME");
+  train->add_option("--summary", tr.summary, "npe: deepset, set_transformer or timeseries (over --config)")
+      ->type_name("NAME");
   train->footer(kTrainFooter);
   train->callback([&] {
     action = [&] {
@@ -179,6 +183,9 @@ int run_cli(int argc, char** argv) {
   evaluate->add_option("--seed", ev_seed, "Random seed")->capture_default_str()->type_name("S");
   evaluate->add_option("--out", ev.out, "Output directory")->required()->type_name("DIR");
   evaluate->add_option("--config", ev.config, "Method settings, a JSON object (as amor train)")->type_name("FILE");
+  evaluate->add_option("--estimator", ev.estimator, "npe, nle: maf, nsf or coupling (over --config)")->type_name("NAME");
+  evaluate->add_option("--summary", ev.summary, "npe: deepset, set_transformer or timeseries (over --config)")
+      ->type_name("NAME");
   auto* all_cond_opt = evaluate->add_option("--all-conditionals", ev_all_cond,
                                             "Score K random conditionals instead of the posterior")
                           ->type_name("K");
@@ -196,7 +203,7 @@ int run_cli(int argc, char** argv) {
                         ->type_name("FILE");
   auto* likelihood_opt = evaluate->add_flag("--likelihood", ev.likelihood,
                                             "Score x | θ at the true θ against fresh simulations");
-  model_opt->excludes(ev_n_opt)->excludes("--config")->excludes("--save-model");
+  model_opt->excludes(ev_n_opt)->excludes("--config")->excludes("--save-model")->excludes("--estimator")->excludes("--summary");
   likelihood_opt->excludes(all_cond_opt);
   all_cond_opt->excludes("--observations");
   evaluate->footer(kEvaluateFooter);

@@ -113,6 +113,22 @@ void ensure_output_dir(const std::string& flag, const std::string& dir) {
              "' is not writable");
 }
 
+nlohmann::json method_config(const std::string& method, const std::string& config_path,
+                             const std::string& estimator, const std::string& summary) {
+  nlohmann::json config = config_path.empty() ? nlohmann::json::object() : read_json_object("--config", config_path);
+  if (!estimator.empty()) {
+    AMOR_CHECK(method == "npe" || method == "nle", ValueError, "--estimator applies to npe and nle, not to '",
+               method, "'");
+    config["estimator"] = estimator;
+  }
+  if (!summary.empty()) {
+    AMOR_CHECK(method == "npe", ValueError, "--summary applies to npe (a summary network learned with the flow), not to '",
+               method, "'");
+    config["summary"] = summary;
+  }
+  return config;
+}
+
 nlohmann::json read_json_object(const std::string& flag, const std::string& path) {
   const std::string text = read_file(path, flag.c_str());
   nlohmann::json j;

@@ -40,6 +40,13 @@ void ensure_output_dir(const std::string& flag, const std::string& dir);
 // A JSON object from `path`; IOError naming the file (and the position of a syntax error).
 nlohmann::json read_json_object(const std::string& flag, const std::string& path);
 
+// The method settings of `amor train` / `amor evaluate`: the JSON object in `config_path` (or {}),
+// with the --estimator and --summary flags, when given, written over its "estimator" and "summary"
+// keys. ValueError when a flag does not apply to `method` (--estimator: npe and nle; --summary:
+// npe); the method itself checks the names.
+nlohmann::json method_config(const std::string& method, const std::string& config_path,
+                             const std::string& estimator, const std::string& summary);
+
 // A sample table read from a CSV (header, numbers, no NaN): IOError naming file:line:column.
 plot::SampleTable read_sample_table(const std::string& path);
 plot::SampleTable to_sample_table(const std::vector<std::string>& names, const Tensor& values);

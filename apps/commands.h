@@ -28,6 +28,7 @@ struct TrainArgs {
   uint64_t seed = 0;
   std::string out;
   std::string config;  // path of a JSON object; empty: the method's defaults
+  std::string estimator, summary;  // --estimator / --summary: over the config's keys
   std::string data_dir;
 };
 int run_train(const TrainArgs& args);
@@ -51,6 +52,7 @@ struct EvaluateArgs {
   uint64_t seed = 0;
   std::string out;           // directory
   std::string config;        // path of a JSON object of method settings; empty: the defaults
+  std::string estimator, summary;  // --estimator / --summary: over the config's keys
   std::string data_dir;
   // --all-conditionals K > 0: score K random conditionals of the joint instead of the posterior
   // (apps/cmd_evaluate_conditionals.cpp).

@@ -101,6 +101,23 @@ TEST(CliCommands, DataDirOptionOverridesTheDefault) {
   EXPECT_NE(r.err.find(empty), std::string::npos) << r.err;
 }
 
+TEST(CliCommands, EstimatorAndSummaryFlagsReachTheMethod) {
+  // --estimator and --summary write over --config's keys; the method trains with them and
+  // metrics.json records the settings it got.
+  TempDir dir;
+  write_text(dir.path() / "c.json", "{\"estimator\": \"maf\", \"training\": {\"max_epochs\": 2}}");
+  const std::string out = dir / "ev";
+  const auto r = run_amor({"evaluate", "--task", "two_moons", "--method", "npe", "--simulations", "300",
+                           "--observations", "1", "--config", dir / "c.json", "--estimator", "coupling",
+                           "--summary", "deepset", "--out", out}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json m = nlohmann::json::parse(read_text(out + "/metrics.json"));
+  EXPECT_EQ(m["config"]["method"]["estimator"], "coupling");
+  EXPECT_EQ(m["config"]["method"]["summary"], "deepset");
+  EXPECT_EQ(m["config"]["method"]["training"]["max_epochs"], 2);
+  EXPECT_EQ(m["training"]["epochs"], 2);
+}
+
 TEST(CliCommands, SimulateKeepsInvalidRowsAndCountsThem) {
   TempDir dir;
   const auto r = run_test_cli({"simulate", "--task", "test_gauss2d", "--n", "2000", "--seed", "5",

@@ -216,6 +216,23 @@ TEST(CliErrors, ConfigFiles) {
                    {"--config", "bad.json", "not valid JSON"}, dir / "e");
 }
 
+TEST(CliErrors, EstimatorAndSummaryFlags) {
+  // Each flag is refused, with its name, by a method it does not apply to, and a name the
+  // method does not know is refused by the method; nothing is trained or written.
+  TempDir dir;
+  auto train = [&](const std::string& method, const std::string& flag, const std::string& value) {
+    return std::vector<std::string>{"train", "--task", "two_moons", "--method", method, "--simulations", "50",
+                                    flag, value, "--out", dir / "m.st"};
+  };
+  expect_bad_input(dir, train("simformer", "--estimator", "maf"), {"--estimator", "simformer"}, dir / "m.st");
+  expect_bad_input(dir, train("nle", "--summary", "deepset"), {"--summary", "nle"}, dir / "m.st");
+  expect_bad_input(dir, train("npe", "--estimator", "glow"), {"estimator", "glow"}, dir / "m.st");
+  expect_bad_input(dir, train("npe", "--summary", "lstm"), {"lstm"}, dir / "m.st");
+  expect_bad_input(dir, {"evaluate", "--task", "two_moons", "--method", "simformer", "--simulations", "50",
+                         "--estimator", "nsf", "--out", dir / "e"},
+                   {"--estimator", "simformer"}, dir / "e");
+}
+
 TEST(CliErrors, UnexpectedExceptionsExitWithOne) {
   TempDir dir;
   write_text(dir.path() / "fail.json", "{\"fail_unexpectedly\": true}");
