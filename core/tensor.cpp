@@ -283,6 +283,7 @@ Tensor Tensor::mean() const { return amor::mean(*this); }
 // ---- factories ----------------------------------------------------------------------------------
 
 Tensor full(const Shape& shape, double value, TensorOptions o) {
+  ops::check_device_usable("full", o.device);  // zeros, ones, full, *_like
   Tensor t = Tensor::empty(shape, o.dtype, o.device);
   {
     NoGradGuard g;

@@ -80,6 +80,11 @@ inline kernels::cuda::StridedGeometry strided_geometry(const Tensor& out,
 
 [[noreturn]] void throw_no_cuda(const char* op);
 
+// Checks, for an op about to create a tensor on `d`, that `d` can hold one: DeviceError naming
+// the op when d is a CUDA device and this build has no CUDA backend, the machine no device, or
+// fewer devices than d's index. Nothing for the CPU.
+void check_device_usable(const char* op, Device d);
+
 // Makes t's CUDA device the one kernels launch on (kernels/cuda/stream.h); returns true for a
 // CUDA tensor, false (doing nothing) for a CPU one. The CPU path pays one branch.
 bool use_device_of(const Tensor& t);

@@ -36,6 +36,7 @@ Generator Generator::fork(uint64_t sub_stream) const {
 
 Tensor uniform(const Shape& shape, double lo, double hi, Generator& gen, TensorOptions o) {
   AMOR_CHECK(lo <= hi, ValueError, "uniform: lo ", lo, " > hi ", hi);
+  ops::check_device_usable("uniform", o.device);
   Tensor t = Tensor::empty(shape, o.dtype, o.device);
   const int64_t n = t.numel();
   const uint64_t off = gen.advance(uint64_t(n));
@@ -53,6 +54,7 @@ Tensor rand(const Shape& shape, Generator& gen, TensorOptions o) { return unifor
 
 Tensor normal(const Shape& shape, double mean, double std, Generator& gen, TensorOptions o) {
   AMOR_CHECK(std >= 0, ValueError, "normal: std must be >= 0, got ", std);
+  ops::check_device_usable("normal", o.device);
   Tensor t = Tensor::empty(shape, o.dtype, o.device);
   const int64_t n = t.numel();
   const uint64_t off = gen.advance(uint64_t(n));
@@ -140,6 +142,7 @@ Tensor gamma(const Tensor& concentration, Generator& gen) {
 Tensor gamma(const Shape& shape, double concentration, Generator& gen, TensorOptions o) {
   AMOR_CHECK(concentration > 0 && std::isfinite(concentration), ValueError,
              "gamma: concentration must be positive and finite, got ", concentration);
+  ops::check_device_usable("gamma", o.device);
   Tensor t = Tensor::empty(shape, o.dtype, o.device);
   const int64_t n = t.numel();
   dispatch_float(o.dtype, "gamma", [&]<class T>() {

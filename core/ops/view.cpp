@@ -286,6 +286,7 @@ Tensor Tensor::to(DType dt) const {
 // A contiguous copy of src on `device` (another device than src's; no autodiff).
 static Tensor copy_across_devices(const Tensor& src, Device device) {
 #ifdef AMOR_HAS_CUDA
+  ops::check_device_usable("to", device);
   const Device from = src.device();
   Tensor c;
   {

@@ -14,29 +14,29 @@
 
 namespace amor::kernels::cuda::math {
 
-// ---- libm overloads (float -> the *f function) ----------------------------------------------------
-AMOR_DEVICE float exp_(float x) { return expf(x); }
-AMOR_DEVICE double exp_(double x) { return exp(x); }
-AMOR_DEVICE float log_(float x) { return logf(x); }
-AMOR_DEVICE double log_(double x) { return log(x); }
-AMOR_DEVICE float log1p_(float x) { return log1pf(x); }
-AMOR_DEVICE double log1p_(double x) { return log1p(x); }
-AMOR_DEVICE float expm1_(float x) { return expm1f(x); }
-AMOR_DEVICE double expm1_(double x) { return expm1(x); }
-AMOR_DEVICE float sqrt_(float x) { return sqrtf(x); }
-AMOR_DEVICE double sqrt_(double x) { return sqrt(x); }
-AMOR_DEVICE float fabs_(float x) { return fabsf(x); }
-AMOR_DEVICE double fabs_(double x) { return fabs(x); }
-AMOR_DEVICE float tanh_(float x) { return tanhf(x); }
-AMOR_DEVICE double tanh_(double x) { return tanh(x); }
-AMOR_DEVICE float erf_(float x) { return erff(x); }
-AMOR_DEVICE double erf_(double x) { return erf(x); }
-AMOR_DEVICE float sin_(float x) { return sinf(x); }
-AMOR_DEVICE double sin_(double x) { return sin(x); }
-AMOR_DEVICE float cos_(float x) { return cosf(x); }
-AMOR_DEVICE double cos_(double x) { return cos(x); }
-AMOR_DEVICE float pow_(float x, float y) { return powf(x, y); }
-AMOR_DEVICE double pow_(double x, double y) { return pow(x, y); }
+// ---- libm overloads (float -> the *f function; qualified: amor::exp etc. are tensor ops) -----------
+AMOR_DEVICE float exp_(float x) { return ::expf(x); }
+AMOR_DEVICE double exp_(double x) { return ::exp(x); }
+AMOR_DEVICE float log_(float x) { return ::logf(x); }
+AMOR_DEVICE double log_(double x) { return ::log(x); }
+AMOR_DEVICE float log1p_(float x) { return ::log1pf(x); }
+AMOR_DEVICE double log1p_(double x) { return ::log1p(x); }
+AMOR_DEVICE float expm1_(float x) { return ::expm1f(x); }
+AMOR_DEVICE double expm1_(double x) { return ::expm1(x); }
+AMOR_DEVICE float sqrt_(float x) { return ::sqrtf(x); }
+AMOR_DEVICE double sqrt_(double x) { return ::sqrt(x); }
+AMOR_DEVICE float fabs_(float x) { return ::fabsf(x); }
+AMOR_DEVICE double fabs_(double x) { return ::fabs(x); }
+AMOR_DEVICE float tanh_(float x) { return ::tanhf(x); }
+AMOR_DEVICE double tanh_(double x) { return ::tanh(x); }
+AMOR_DEVICE float erf_(float x) { return ::erff(x); }
+AMOR_DEVICE double erf_(double x) { return ::erf(x); }
+AMOR_DEVICE float sin_(float x) { return ::sinf(x); }
+AMOR_DEVICE double sin_(double x) { return ::sin(x); }
+AMOR_DEVICE float cos_(float x) { return ::cosf(x); }
+AMOR_DEVICE double cos_(double x) { return ::cos(x); }
+AMOR_DEVICE float pow_(float x, float y) { return ::powf(x, y); }
+AMOR_DEVICE double pow_(double x, double y) { return ::pow(x, y); }
 
 template <class T>
 AMOR_DEVICE T sigmoid(T x) {

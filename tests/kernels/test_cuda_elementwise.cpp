@@ -43,7 +43,7 @@ Operand<T> make_operand(const std::vector<int64_t>& shape, Layout layout, std::m
   if (layout == Layout::kBroadcast)  // a random subset of axes broadcast
     for (int d = 0; d < nd; ++d)
       if (rng() % 2) sizes[size_t(d)] = 1;
-  std::vector<int> order(size_t(nd));
+  std::vector<int> order(static_cast<size_t>(nd));
   for (int d = 0; d < nd; ++d) order[size_t(d)] = d;
   if (layout == Layout::kTransposed) std::reverse(order.begin(), order.end());
   const int64_t step = layout == Layout::kSliced ? 2 : 1;
@@ -113,7 +113,7 @@ TYPED_TEST(CudaElementwiseHarness, StridedLoopsMatchTheCpuLoops) {
     Operand<T> a = make_operand<T>(shape, la, rng, 0.1, 3.0);
     Operand<T> b = make_operand<T>(shape, lb, rng, -2.0, 2.0);
     Operand<T> c = make_operand<T>(shape, kLayouts[(trial + 1) % 4], rng, -2.0, 2.0);
-    std::vector<uint8_t> mask(size_t(n));
+    std::vector<uint8_t> mask(static_cast<size_t>(n));
     for (auto& m : mask) m = uint8_t(rng() % 2);
     Operand<uint8_t> m;
     m.buffer = mask;
@@ -128,7 +128,7 @@ TYPED_TEST(CudaElementwiseHarness, StridedLoopsMatchTheCpuLoops) {
 
     for (const HarnessLaunch& launch : all_schedules(uint64_t(trial))) {
       SCOPED_TRACE(schedule_name(launch.schedule));
-      std::vector<T> want(size_t(n), T(-7)), got(size_t(n), T(-9));
+      std::vector<T> want(static_cast<size_t>(n), T(-7)), got(size_t(n), T(-9));
       const math::UnaryForward<UnaryOp::kGeluTanh> gelu;
       cpu::map_unary(c1, want.data(), a.buffer.data(), gelu);
       run_map1(g1, got.data(), a.buffer.data(), gelu, launch);
@@ -144,7 +144,7 @@ TYPED_TEST(CudaElementwiseHarness, StridedLoopsMatchTheCpuLoops) {
       run_map3(g3, got.data(), b.buffer.data(), a.buffer.data(), c.buffer.data(), dsilu, launch);
       expect_identical("map3 (silu backward)", got, want);
 
-      std::vector<uint8_t> wb(size_t(n), 7), gb(size_t(n), 9);
+      std::vector<uint8_t> wb(static_cast<size_t>(n), 7), gb(size_t(n), 9);
       const math::Compare<CompareOp::kLe> le;
       cpu::map_binary(c2, wb.data(), a.buffer.data(), b.buffer.data(), le);
       run_map2(g2, gb.data(), a.buffer.data(), b.buffer.data(), le, launch);
@@ -217,7 +217,7 @@ TYPED_TEST(CudaElementwiseHarness, MathMatchesCoreCpuOps) {
     Tensor yt = f(xt);
     const std::vector<T> want = yt.template to_vector<T>();
     const std::vector<T> want_dx = amor::grad({yt}, {xt}, {from_vector(gr)})[0].template to_vector<T>();
-    std::vector<T> got(size_t(n)), got_dx(size_t(n));
+    std::vector<T> got(static_cast<size_t>(n)), got_dx(static_cast<size_t>(n));
     math::visit_unary_op(op, [&](auto tag) {
       run_map1(g, got.data(), in.data(), math::UnaryForward<decltype(tag)::value>{}, launch);
       run_map3(g, got_dx.data(), gr.data(), in.data(), want.data(),
@@ -237,7 +237,7 @@ TYPED_TEST(CudaElementwiseHarness, MathMatchesCoreCpuOps) {
                           {BinaryOp::kMaximum, amor::maximum}};
   for (const BCase& c : bcases) {
     const std::vector<T> want = c.f(from_vector(pos), from_vector(y)).template to_vector<T>();
-    std::vector<T> got(size_t(n));
+    std::vector<T> got(static_cast<size_t>(n));
     math::visit_binary_op(c.op, [&](auto tag) {
       run_map2(g, got.data(), pos.data(), y.data(), math::Binary<decltype(tag)::value, T>{T(1)}, launch);
     });
@@ -254,7 +254,7 @@ TYPED_TEST(CudaElementwiseHarness, MathMatchesCoreCpuOps) {
                  : op == BinaryOp::kMinimum ? amor::minimum(a, b) : amor::maximum(a, b);
     auto grads = amor::grad({out}, {a, b}, {from_vector(gr)});
     const std::vector<T> ov = out.template to_vector<T>();
-    std::vector<T> ga(size_t(n)), gb(size_t(n));
+    std::vector<T> ga(static_cast<size_t>(n)), gb(static_cast<size_t>(n));
     if (op == BinaryOp::kDiv) {
       for (int64_t i = 0; i < n; ++i) ga[size_t(i)] = gr[size_t(i)] / yt[size_t(i)];
       run_map3(g, gb.data(), gr.data(), pos.data(), yt.data(), math::Ternary<TernaryOp::kDivGradB>{}, launch);

@@ -87,7 +87,7 @@ TYPED_TEST(CudaIndexHarness, SearchsortedMatchesTheCpuKernel) {
   values[3] = std::numeric_limits<T>::quiet_NaN();
   for (bool right : {false, true})
     for (int64_t row_stride : {int64_t(0), K}) {
-      std::vector<int64_t> want(size_t(rows * M)), got(size_t(rows * M), -5);
+      std::vector<int64_t> want(static_cast<size_t>(rows * M)), got(size_t(rows * M), -5);
       cpu::searchsorted(sorted.data(), row_stride, K, values.data(), rows, M, want.data(), right);
       run_searchsorted(sorted.data(), row_stride, K, values.data(), rows, M, got.data(), right,
                        HarnessLaunch{Schedule::kShuffled, 4});
