@@ -237,11 +237,11 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
                     a.data<T>(), b.data<T>());
     }));
   } else {
-  auto g = ops::loop_geometry(out, {&mask, &a, &b});
-  dispatch_all(a.dtype(), [&]<class T>() {
-    map_ternary(g, out.data<T>(), mask.data<uint8_t>(), a.data<T>(), b.data<T>(),
-                [](uint8_t m, T x, T y) { return m ? x : y; });
-  });
+    auto g = ops::loop_geometry(out, {&mask, &a, &b});
+    dispatch_all(a.dtype(), [&]<class T>() {
+      map_ternary(g, out.data<T>(), mask.data<uint8_t>(), a.data<T>(), b.data<T>(),
+                  [](uint8_t m, T x, T y) { return m ? x : y; });
+    });
   }
   if (is_floating(a.dtype()) && any_requires_grad({&a, &b})) {
     auto* n = record<WhereBackward>(out, {&a, &b}, a.shape(), b.shape());

@@ -187,10 +187,10 @@ Tensor max_min(const Tensor& a, int64_t axis_in, bool keepdim, bool is_max, Tens
       else kcu::min_axis<T>(c.data<T>(), out.data<T>(), idx.data<int64_t>(), s.outer, s.n, s.inner);
     }));
   } else {
-  dispatch_float(a.dtype(), op, [&]<class T>() {
-    if (is_max) kc::max_axis<T>(c.data<T>(), out.data<T>(), idx.data<int64_t>(), s.outer, s.n, s.inner);
-    else kc::min_axis<T>(c.data<T>(), out.data<T>(), idx.data<int64_t>(), s.outer, s.n, s.inner);
-  });
+    dispatch_float(a.dtype(), op, [&]<class T>() {
+      if (is_max) kc::max_axis<T>(c.data<T>(), out.data<T>(), idx.data<int64_t>(), s.outer, s.n, s.inner);
+      else kc::min_axis<T>(c.data<T>(), out.data<T>(), idx.data<int64_t>(), s.outer, s.n, s.inner);
+    });
   }
   if (a.dim() > 0 && !keepdim) {
     out = out.squeeze(axis);
@@ -260,9 +260,9 @@ Tensor logsumexp(const Tensor& a, int64_t axis_in, bool keepdim) {
       kcu::logsumexp_axis<T>(c.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
     }));
   } else {
-  dispatch_float(a.dtype(), "logsumexp", [&]<class T>() {
-    kc::logsumexp_axis<T>(c.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
-  });
+    dispatch_float(a.dtype(), "logsumexp", [&]<class T>() {
+      kc::logsumexp_axis<T>(c.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
+    });
   }
   if (a.dim() > 0 && !keepdim) out = out.squeeze(axis);
   if (any_requires_grad({&a})) record<LogsumexpBackward>(out, {&a}, axis, keepdim)->x = SavedTensor(a);
@@ -282,10 +282,10 @@ static Tensor softmax_impl(const Tensor& a, int64_t axis_in, bool log) {
       else kcu::softmax_fwd<T>(c.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
     }));
   } else {
-  dispatch_float(a.dtype(), op, [&]<class T>() {
-    if (log) kc::log_softmax_fwd<T>(c.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
-    else kc::softmax_fwd<T>(c.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
-  });
+    dispatch_float(a.dtype(), op, [&]<class T>() {
+      if (log) kc::log_softmax_fwd<T>(c.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
+      else kc::softmax_fwd<T>(c.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
+    });
   }
   if (any_requires_grad({&a})) record<SoftmaxBackward>(out, {&a}, s, log)->y = SavedTensor(out);
   return out;
@@ -306,9 +306,9 @@ Tensor cumsum(const Tensor& a, int64_t axis_in) {
       kcu::cumsum<T>(c.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
     }));
   } else {
-  dispatch_float(a.dtype(), "cumsum", [&]<class T>() {
-    kc::cumsum<T>(c.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
-  });
+    dispatch_float(a.dtype(), "cumsum", [&]<class T>() {
+      kc::cumsum<T>(c.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
+    });
   }
   if (any_requires_grad({&a})) record<CumsumBackward>(out, {&a}, axis);
   return out;
