@@ -8,6 +8,7 @@
 #include "core/autograd.h"
 #include "core/ops.h"
 #include "core/ops/op_utils.h"
+#include "kernels/cuda/elementwise.h"
 
 namespace amor {
 
@@ -76,7 +77,7 @@ void Tensor::throw_dtype_mismatch(DType want) const {
 
 template <class T>
 std::vector<T> Tensor::to_vector() const {
-  ops::check_cpu("to_vector", *this);
+  if (!device().is_cpu()) return to(Device::cpu()).to_vector<T>();  // waits for the device
   Tensor c = contiguous();
   std::vector<T> out(size_t(c.numel()));
   dispatch_all(c.dtype(), [&]<class S>() {
@@ -93,7 +94,7 @@ template std::vector<uint8_t> Tensor::to_vector<uint8_t>() const;
 template <class T>
 T Tensor::item() const {
   AMOR_CHECK(numel() == 1, ShapeError, "item: expected a one-element tensor, got shape ", shape());
-  ops::check_cpu("item", *this);
+  if (!device().is_cpu()) return to(Device::cpu()).item<T>();  // waits for the device
   return dispatch_all(dtype(), [&]<class S>() { return static_cast<T>(*static_cast<S*>(raw_data())); });
 }
 template float Tensor::item<float>() const;
@@ -156,12 +157,18 @@ void check_inplace_allowed(const char* op, const Tensor& t) {
   AMOR_CHECK(!(GradMode::enabled() && t.requires_grad()), AutogradError, op,
              ": in-place write into a tensor that requires grad (", t.shape(),
              "); wrap parameter updates in NoGradGuard or write into a detached tensor");
-  check_cpu(op, t);
 }
 }  // namespace ops
 
 Tensor& Tensor::fill_(double value) {
   ops::check_inplace_allowed("fill_", *this);
+  if (ops::use_device_of(*this)) {
+    AMOR_CUDA_ONLY("fill_", dispatch_all(dtype(), [&]<class T>() {
+      kernels::cuda::fill<T>(ops::strided_geometry(*this, {}), data<T>(), static_cast<T>(value));
+    }));
+    bump_version();
+    return *this;
+  }
   auto g = ops::loop_geometry(*this, {});
   dispatch_all(dtype(), [&]<class T>() {
     T v = static_cast<T>(value);
@@ -179,7 +186,10 @@ Tensor& Tensor::zero_() { return fill_(0.0); }
 
 Tensor& Tensor::copy_(const Tensor& src) {
   ops::check_inplace_allowed("copy_", *this);
-  ops::check_cpu("copy_", src);
+  if (src.device() != device()) {  // across devices: bring src over first (then broadcast here)
+    NoGradGuard no_grad;
+    return copy_(src.to(device()));
+  }
   broadcast_shapes(src.shape(), shape(), "copy_");
   AMOR_CHECK(src.dim() <= dim(), ShapeError, "copy_: source ", src.shape(),
              " does not broadcast to ", shape());
@@ -187,6 +197,15 @@ Tensor& Tensor::copy_(const Tensor& src) {
     int64_t sd = src.shape()[i], dd = shape()[dim() - src.dim() + i];
     AMOR_CHECK(sd == dd || sd == 1, ShapeError, "copy_: source ", src.shape(),
                " does not broadcast to ", shape());
+  }
+  if (ops::use_device_of(*this)) {
+    AMOR_CUDA_ONLY("copy_", dispatch_all(dtype(), [&]<class T>() {
+      dispatch_all(src.dtype(), [&]<class S>() {
+        kernels::cuda::cast<T, S>(ops::strided_geometry(*this, {&src}), data<T>(), src.data<S>());
+      });
+    }));
+    bump_version();
+    return *this;
   }
   auto g = ops::loop_geometry(*this, {&src});
   dispatch_all(dtype(), [&]<class T>() {
@@ -201,8 +220,18 @@ Tensor& Tensor::copy_(const Tensor& src) {
 Tensor& Tensor::add_(const Tensor& other, double alpha) {
   ops::check_inplace_allowed("add_", *this);
   ops::check_same_dtype("add_", *this, other);
+  ops::check_same_device("add_", *this, other);
   AMOR_CHECK(broadcast_shapes(shape(), other.shape(), "add_") == shape(), ShapeError,
              "add_: ", other.shape(), " does not broadcast to ", shape());
+  if (ops::use_device_of(*this)) {
+    AMOR_CUDA_ONLY("add_", dispatch_float(dtype(), "add_", [&]<class T>() {
+      kernels::cuda::binary<T>(kernels::cuda::BinaryOp::kAxpy,
+                               ops::strided_geometry(*this, {this, &other}), data<T>(), data<T>(),
+                               other.data<T>(), static_cast<T>(alpha));
+    }));
+    bump_version();
+    return *this;
+  }
   auto g = ops::loop_geometry(*this, {this, &other});
   dispatch_float(dtype(), "add_", [&]<class T>() {
     T a = static_cast<T>(alpha);
@@ -215,6 +244,7 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
 
 Tensor& Tensor::mul_(double factor) {
   ops::check_inplace_allowed("mul_", *this);
+  if (device().is_cuda()) return mul_(full(Shape{}, factor, {.dtype = dtype(), .device = device()}));
   auto g = ops::loop_geometry(*this, {this});
   dispatch_float(dtype(), "mul_", [&]<class T>() {
     T f = static_cast<T>(factor);
@@ -227,8 +257,18 @@ Tensor& Tensor::mul_(double factor) {
 Tensor& Tensor::mul_(const Tensor& other) {
   ops::check_inplace_allowed("mul_", *this);
   ops::check_same_dtype("mul_", *this, other);
+  ops::check_same_device("mul_", *this, other);
   AMOR_CHECK(broadcast_shapes(shape(), other.shape(), "mul_") == shape(), ShapeError,
              "mul_: ", other.shape(), " does not broadcast to ", shape());
+  if (ops::use_device_of(*this)) {
+    AMOR_CUDA_ONLY("mul_", dispatch_float(dtype(), "mul_", [&]<class T>() {
+      kernels::cuda::binary<T>(kernels::cuda::BinaryOp::kMul,
+                               ops::strided_geometry(*this, {this, &other}), data<T>(), data<T>(),
+                               other.data<T>(), T(1));
+    }));
+    bump_version();
+    return *this;
+  }
   auto g = ops::loop_geometry(*this, {this, &other});
   dispatch_float(dtype(), "mul_", [&]<class T>() {
     kernels::cpu::map_binary(g, data<T>(), data<T>(), other.data<T>(), [](T x, T y) { return x * y; });
@@ -243,6 +283,7 @@ Tensor Tensor::mean() const { return amor::mean(*this); }
 // ---- factories ----------------------------------------------------------------------------------
 
 Tensor full(const Shape& shape, double value, TensorOptions o) {
+  ops::check_device_usable("full", o.device);  // zeros, ones, full, *_like
   Tensor t = Tensor::empty(shape, o.dtype, o.device);
   {
     NoGradGuard g;
@@ -264,6 +305,11 @@ Tensor arange(double start, double end, double step, TensorOptions o) {
   AMOR_CHECK(step != 0 && std::isfinite(start) && std::isfinite(end) && std::isfinite(step),
              ValueError, "arange: invalid range start=", start, " end=", end, " step=", step);
   int64_t n = std::max<int64_t>(0, int64_t(std::ceil((end - start) / step)));
+  if (!o.device.is_cpu()) {  // built on the host, copied over once
+    Tensor t = arange(start, end, step, {.dtype = o.dtype}).to(o.device);
+    if (o.requires_grad) t.requires_grad_();
+    return t;
+  }
   Tensor t = Tensor::empty(Shape{n}, o.dtype, o.device);
   dispatch_all(o.dtype, [&]<class T>() {
     T* p = t.data<T>();
@@ -277,6 +323,11 @@ Tensor arange(int64_t end, TensorOptions o) { return arange(0.0, double(end), 1.
 
 Tensor linspace(double start, double end, int64_t steps, TensorOptions o) {
   AMOR_CHECK(steps >= 0, ValueError, "linspace: steps must be >= 0, got ", steps);
+  if (!o.device.is_cpu()) {
+    Tensor t = linspace(start, end, steps, {.dtype = o.dtype}).to(o.device);
+    if (o.requires_grad) t.requires_grad_();
+    return t;
+  }
   Tensor t = Tensor::empty(Shape{steps}, o.dtype, o.device);
   dispatch_float(o.dtype, "linspace", [&]<class T>() {
     T* p = t.data<T>();
@@ -289,6 +340,11 @@ Tensor linspace(double start, double end, int64_t steps, TensorOptions o) {
 
 Tensor eye(int64_t n, TensorOptions o) {
   AMOR_CHECK(n >= 0, ValueError, "eye: n must be >= 0, got ", n);
+  if (!o.device.is_cpu()) {
+    Tensor t = eye(n, {.dtype = o.dtype}).to(o.device);
+    if (o.requires_grad) t.requires_grad_();
+    return t;
+  }
   Tensor t = zeros(Shape{n, n}, {.dtype = o.dtype, .device = o.device});
   dispatch_all(o.dtype, [&]<class T>() {
     T* p = t.data<T>();

@@ -4,6 +4,7 @@
 #include "core/ops.h"
 #include "core/ops/op_utils.h"
 #include "kernels/cpu/affine_coupling.h"
+#include "kernels/cuda/affine_coupling.h"
 
 namespace amor {
 namespace {
@@ -25,10 +26,21 @@ struct AffineCouplingBackward final : Node {
     Tensor gl = g[1].defined() ? g[1].contiguous() : Tensor();
     Tensor dx, dr, dt;
     const DType dt_ = X.dtype();
-    if (edges[0].valid()) dx = Tensor::empty(Shape{n, k}, dt_);
-    if (edges[1].valid()) dr = Tensor::empty(Shape{n, k}, dt_);
-    if (edges[2].valid()) dt = Tensor::empty(Shape{n, k}, dt_);
+    const Device dev = X.device();
+    if (edges[0].valid()) dx = Tensor::empty(Shape{n, k}, dt_, dev);
+    if (edges[1].valid()) dr = Tensor::empty(Shape{n, k}, dt_, dev);
+    if (edges[2].valid()) dt = Tensor::empty(Shape{n, k}, dt_, dev);
+    const bool cuda = ops::use_device_of(X);
     dispatch_float(dt_, "affine_coupling_backward", [&]<class T>() {
+      if (cuda) {
+        AMOR_CUDA_ONLY("affine_coupling_backward",
+                       kernels::cuda::affine_coupling_bwd<T>(
+                           gy.defined() ? gy.data<T>() : nullptr, gl.defined() ? gl.data<T>() : nullptr,
+                           X.data<T>(), row_stride(X), R.data<T>(), row_stride(R), S.data<T>(), row_stride(S),
+                           dx.defined() ? dx.data<T>() : nullptr, dr.defined() ? dr.data<T>() : nullptr,
+                           dt.defined() ? dt.data<T>() : nullptr, n, k, inverse));
+        return;
+      }
       kc::affine_coupling_bwd<T>(gy.defined() ? gy.data<T>() : nullptr, gl.defined() ? gl.data<T>() : nullptr,
                                  X.data<T>(), row_stride(X), R.data<T>(), row_stride(R), S.data<T>(),
                                  row_stride(S), dx.defined() ? dx.data<T>() : nullptr,
@@ -50,7 +62,7 @@ std::pair<Tensor, Tensor> affine_coupling(const Tensor& x_in, const Tensor& raw_
   const char* op = "affine_coupling";
   for (const Tensor* t : {&x_in, &raw_in, &shift_in}) {
     AMOR_CHECK(t->defined(), ValueError, op, ": undefined input");
-    ops::check_cpu(op, *t);
+    ops::check_same_device(op, x_in, *t);
     ops::check_floating(op, *t);
   }
   ops::check_same_dtype(op, x_in, raw_in);
@@ -62,10 +74,17 @@ std::pair<Tensor, Tensor> affine_coupling(const Tensor& x_in, const Tensor& raw_
   auto usable = [](const Tensor& t) { return row_strided(t) ? t : t.contiguous(); };
   const Tensor x = usable(x_in), raw = usable(raw_in), shift = usable(shift_in);
   const int64_t n = x.shape()[0], k = x.shape()[1];
-  Tensor y = Tensor::empty(Shape{n, k}, x.dtype());
-  Tensor logdet = Tensor::empty(Shape{n}, x.dtype());
+  Tensor y = Tensor::empty(Shape{n, k}, x.dtype(), x.device());
+  Tensor logdet = Tensor::empty(Shape{n}, x.dtype(), x.device());
+  const bool cuda = ops::use_device_of(x);
   if (n > 0) {
     dispatch_float(x.dtype(), op, [&]<class T>() {
+      if (cuda) {
+        AMOR_CUDA_ONLY(op, kernels::cuda::affine_coupling_fwd<T>(
+                               x.data<T>(), row_stride(x), raw.data<T>(), row_stride(raw), shift.data<T>(),
+                               row_stride(shift), y.data<T>(), logdet.data<T>(), n, k, inverse));
+        return;
+      }
       kc::affine_coupling_fwd<T>(x.data<T>(), row_stride(x), raw.data<T>(), row_stride(raw), shift.data<T>(),
                                  row_stride(shift), y.data<T>(), logdet.data<T>(), n, k, inverse);
     });

@@ -14,6 +14,7 @@
 #include "core/ops.h"
 #include "core/ops/op_utils.h"
 #include "kernels/cpu/attention.h"
+#include "kernels/cuda/attention.h"
 
 namespace amor {
 namespace {
@@ -67,9 +68,15 @@ kc::AttentionParams params_for(const Tensor& q, const Tensor& k, const Tensor& v
 // out [B, T, H, D] contiguous and lse [B, H, T] from q, k, v (addressable views).
 void run_forward(const char* op, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
                  double scale, Tensor& out, Tensor& lse) {
-  out = Tensor::empty(q.shape(), q.dtype());
-  lse = Tensor::empty(Shape{q.shape()[0], q.shape()[2], q.shape()[1]}, q.dtype());
+  out = Tensor::empty(q.shape(), q.dtype(), q.device());
+  lse = Tensor::empty(Shape{q.shape()[0], q.shape()[2], q.shape()[1]}, q.dtype(), q.device());
   kc::AttentionParams p = params_for(q, k, v, out, mask, scale);
+  if (ops::use_device_of(q)) {
+    AMOR_CUDA_ONLY(op, dispatch_float(q.dtype(), op, [&]<class T>() {
+      kernels::cuda::attention_fwd<T>(p, q.data<T>(), k.data<T>(), v.data<T>(), out.data<T>(), lse.data<T>());
+    }));
+    return;
+  }
   dispatch_float(q.dtype(), op, [&]<class T>() {
     kc::attention_fwd<T>(p, q.data<T>(), k.data<T>(), v.data<T>(), out.data<T>(), lse.data<T>());
   });
@@ -101,6 +108,12 @@ struct AttentionSaved {
     p.dq = sq;
     p.dk = sk;
     p.dv = sv;
+    if (ops::use_device_of(Q)) {
+      AMOR_CUDA_ONLY("attention_backward",
+                     kernels::cuda::attention_bwd<T>(p, Q.data<T>(), K.data<T>(), V.data<T>(), O.data<T>(),
+                                                     L.data<T>(), dO.data<T>(), dq, dk, dv));
+      return;
+    }
     kc::attention_bwd<T>(p, Q.data<T>(), K.data<T>(), V.data<T>(), O.data<T>(), L.data<T>(), dO.data<T>(), dq,
                          dk, dv);
   }
@@ -114,7 +127,8 @@ struct AttentionBackward final : Node {
   void backward(const Tensor* g, Tensor* gi) override {
     const Shape shape = g[0].shape();
     const DType dt = g[0].dtype();
-    Tensor dq = Tensor::empty(shape, dt), dk = Tensor::empty(shape, dt), dv = Tensor::empty(shape, dt);
+    const Device dev = g[0].device();
+    Tensor dq = Tensor::empty(shape, dt, dev), dk = Tensor::empty(shape, dt, dev), dv = Tensor::empty(shape, dt, dev);
     dispatch_float(dt, "attention_backward", [&]<class T>() {
       s.backward<T>(*this, g[0], dq.data<T>(), strides_of(dq), dk.data<T>(), strides_of(dk), dv.data<T>(),
                     strides_of(dv));
@@ -133,7 +147,7 @@ struct AttentionQKVBackward final : Node {
   explicit AttentionQKVBackward(Shape shape) : qkv_shape(std::move(shape)) {}
   void backward(const Tensor* g, Tensor* gi) override {
     // One contiguous [B, T, 3, H, D] gradient; the kernel writes every element of its slices.
-    Tensor dqkv = Tensor::empty(qkv_shape, g[0].dtype());
+    Tensor dqkv = Tensor::empty(qkv_shape, g[0].dtype(), g[0].device());
     const int64_t T = qkv_shape[1], H = qkv_shape[3], D = qkv_shape[4];
     const kc::AttentionStrides packed{T * 3 * H * D, 3 * H * D, D};
     dispatch_float(g[0].dtype(), "attention_qkv_backward", [&]<class T>() {
@@ -157,8 +171,8 @@ Tensor attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, con
     AMOR_CHECK(t->shape() == q_in.shape(), ShapeError, op, ": q ", q_in.shape(), ", k ", k_in.shape(),
                " and v ", v_in.shape(), " must have the same shape [B, T, H, D]");
   }
-  ops::check_cpu(op, q_in);
   ops::check_floating(op, q_in);
+  ops::check_same_devices(op, q_in, {&mask_in});
   AMOR_CHECK(q_in.dim() == 4, ShapeError, op, ": q must be [B, T, H, D], got ", q_in.shape());
   Tensor mask;
   check_mask_and_scale(op, q_in.shape(), mask_in, mask, scale);
@@ -175,8 +189,8 @@ Tensor attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, con
 
 Tensor attention_qkv(const Tensor& qkv_in, const Tensor& mask_in, double scale) {
   const char* op = "attention_qkv";
-  ops::check_cpu(op, qkv_in);
   ops::check_floating(op, qkv_in);
+  ops::check_same_devices(op, qkv_in, {&mask_in});
   AMOR_CHECK(qkv_in.dim() == 5 && qkv_in.shape()[2] == 3, ShapeError, op, ": qkv must be [B, T, 3, H, D], got ",
              qkv_in.shape());
   Tensor q, k, v;

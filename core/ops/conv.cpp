@@ -42,9 +42,9 @@ Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t
   Tensor xp = x;
   if (pad_left > 0 || pad_right > 0) {
     std::vector<Tensor> parts;
-    if (pad_left > 0) parts.push_back(zeros(Shape{B, pad_left, C}, {.dtype = x.dtype()}));
+    if (pad_left > 0) parts.push_back(zeros(Shape{B, pad_left, C}, {.dtype = x.dtype(), .device = x.device()}));
     parts.push_back(x);
-    if (pad_right > 0) parts.push_back(zeros(Shape{B, pad_right, C}, {.dtype = x.dtype()}));
+    if (pad_right > 0) parts.push_back(zeros(Shape{B, pad_right, C}, {.dtype = x.dtype(), .device = x.device()}));
     xp = concat(parts, 1);  // [B, L_pad, C]
   }
   // cols[b, t, k·C + c] = xp[b, t·stride + k·dilation, c]

@@ -5,11 +5,13 @@
 #include "core/ops/op_utils.h"
 #include "kernels/cpu/index.h"
 #include "kernels/cpu/searchsorted.h"
+#include "kernels/cuda/index.h"
 
 namespace amor {
 namespace {
 
 namespace kc = kernels::cpu;
+namespace kcu = kernels::cuda;
 
 struct Split3 {
   int64_t outer = 1, n = 1, inner = 1;
@@ -24,14 +26,14 @@ Split3 split_around(const Shape& s, int axis) {
   return r;
 }
 
-void check_index_tensor(const char* op, const Tensor& index) {
+void check_index_tensor(const char* op, const Tensor& index, const Tensor& a) {
   AMOR_CHECK(index.dtype() == DType::I64, DTypeError, op, ": index must be int64, got ", index.dtype());
-  ops::check_cpu(op, index);
+  ops::check_same_device(op, a, index);
 }
 
 void throw_bad_index(const char* op, const Tensor& index, int64_t pos, int64_t n, int axis) {
-  Tensor c = index.contiguous();
-  throw IndexError(detail::concat(op, ": index ", c.data<int64_t>()[pos], " at position ", pos,
+  const std::vector<int64_t> idx = index.reshape(Shape{-1}).to_vector<int64_t>();  // host copy
+  throw IndexError(detail::concat(op, ": index ", idx[size_t(pos)], " at position ", pos,
                                   " out of range for axis ", axis, " of size ", n));
 }
 
@@ -56,10 +58,15 @@ struct IndexSelectBackward final : Node {
   IndexSelectBackward(Shape s, int a) : in_shape(s), axis(a) {}
   void backward(const Tensor* g, Tensor* gi) override {
     Tensor idx = index.unpack(*this), G = g[0].contiguous();
-    Tensor out = zeros(in_shape, {.dtype = G.dtype()});
+    Tensor out = zeros(in_shape, {.dtype = G.dtype(), .device = G.device()});
     Split3 s = split_around(in_shape, axis);
     dispatch_float(G.dtype(), "index_select_backward", [&]<class T>() {
-      kc::index_add<T>(out.data<T>(), idx.data<int64_t>(), G.data<T>(), s.outer, s.n, s.inner, idx.numel());
+      if (ops::use_device_of(G))
+        AMOR_CUDA_ONLY("index_select_backward",
+                       kcu::index_add<T>(out.data<T>(), idx.data<int64_t>(), G.data<T>(), s.outer, s.n,
+                                         s.inner, idx.numel()));
+      else
+        kc::index_add<T>(out.data<T>(), idx.data<int64_t>(), G.data<T>(), s.outer, s.n, s.inner, idx.numel());
     });
     gi[0] = out;
   }
@@ -73,7 +80,8 @@ struct GatherBackward final : Node {
   int axis;
   GatherBackward(Shape s, int a) : in_shape(s), axis(a) {}
   void backward(const Tensor* g, Tensor* gi) override {
-    gi[0] = scatter_add(zeros(in_shape, {.dtype = g[0].dtype()}), axis, index.unpack(*this), g[0]);
+    gi[0] = scatter_add(zeros(in_shape, {.dtype = g[0].dtype(), .device = g[0].device()}), axis,
+                        index.unpack(*this), g[0]);
   }
   void release() override { index.reset(); }
   const char* name() const override { return "GatherBackward"; }
@@ -114,7 +122,6 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t axis_in) {
   for (const Tensor& t : tensors) {
     ops::check_same_dtype(op, first, t);
     ops::check_same_device(op, first, t);
-    ops::check_cpu(op, t);
     AMOR_CHECK(t.dim() == first.dim(), ShapeError, op, ": ", t.shape(), " and ", first.shape(),
                " have different numbers of axes");
     for (int i = 0; i < t.dim(); ++i)
@@ -123,7 +130,7 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t axis_in) {
     sizes.push_back(t.shape()[axis]);
     out_shape[axis] += t.shape()[axis];
   }
-  Tensor out = Tensor::empty(out_shape, first.dtype());
+  Tensor out = Tensor::empty(out_shape, first.dtype(), first.device());
   {
     NoGradGuard g;
     int64_t off = 0;
@@ -184,16 +191,21 @@ std::vector<Tensor> chunk(const Tensor& a, int64_t chunks, int64_t axis_in) {
 
 Tensor index_select(const Tensor& a, int64_t axis_in, const Tensor& index) {
   const char* op = "index_select";
-  check_index_tensor(op, index);
-  ops::check_cpu(op, a);
+  check_index_tensor(op, index, a);
   AMOR_CHECK(index.dim() <= 1, ShapeError, op, ": index must be 1-D, got ", index.shape());
   int axis = wrap_dim(axis_in, a.dim(), op);
   Tensor c = a.contiguous(), idx = index.contiguous().reshape(Shape{-1});
   Split3 s = split_around(a.shape(), axis);
   Shape out_shape = a.shape();
   out_shape[axis] = idx.numel();
-  Tensor out = Tensor::empty(out_shape, a.dtype());
-  int64_t bad = dispatch_all(a.dtype(), [&]<class T>() {
+  Tensor out = Tensor::empty(out_shape, a.dtype(), a.device());
+  int64_t bad = dispatch_all(a.dtype(), [&]<class T>() -> int64_t {
+    if (ops::use_device_of(a)) {
+      int64_t r = -1;
+      AMOR_CUDA_ONLY(op, r = kcu::index_select<T>(c.data<T>(), idx.data<int64_t>(), out.data<T>(), s.outer,
+                                                   s.n, s.inner, idx.numel()));
+      return r;
+    }
     return kc::index_select<T>(c.data<T>(), idx.data<int64_t>(), out.data<T>(), s.outer, s.n, s.inner,
                                idx.numel());
   });
@@ -205,15 +217,20 @@ Tensor index_select(const Tensor& a, int64_t axis_in, const Tensor& index) {
 
 Tensor gather(const Tensor& a, int64_t axis_in, const Tensor& index) {
   const char* op = "gather";
-  check_index_tensor(op, index);
-  ops::check_cpu(op, a);
+  check_index_tensor(op, index, a);
   int axis = wrap_dim(axis_in, a.dim(), op);
   check_gather_shapes(op, a, index, axis);
   Tensor c = a.contiguous(), idx = index.contiguous();
   Split3 s = split_around(a.shape(), axis);
-  Tensor out = Tensor::empty(idx.shape(), a.dtype());
+  Tensor out = Tensor::empty(idx.shape(), a.dtype(), a.device());
   const int64_t n_idx = idx.dim() ? idx.shape()[axis] : 1;
-  int64_t bad = dispatch_all(a.dtype(), [&]<class T>() {
+  int64_t bad = dispatch_all(a.dtype(), [&]<class T>() -> int64_t {
+    if (ops::use_device_of(a)) {
+      int64_t r = -1;
+      AMOR_CUDA_ONLY(op, r = kcu::gather<T>(c.data<T>(), idx.data<int64_t>(), out.data<T>(), s.outer, s.n,
+                                             s.inner, n_idx));
+      return r;
+    }
     return kc::gather<T>(c.data<T>(), idx.data<int64_t>(), out.data<T>(), s.outer, s.n, s.inner, n_idx);
   });
   if (bad >= 0) throw_bad_index(op, idx, bad, s.n, axis);
@@ -224,10 +241,10 @@ Tensor gather(const Tensor& a, int64_t axis_in, const Tensor& index) {
 
 Tensor scatter_add(const Tensor& a, int64_t axis_in, const Tensor& index, const Tensor& src) {
   const char* op = "scatter_add";
-  check_index_tensor(op, index);
-  ops::check_cpu(op, a);
+  check_index_tensor(op, index, a);
   ops::check_floating(op, a);
   ops::check_same_dtype(op, a, src);
+  ops::check_same_device(op, a, src);
   int axis = wrap_dim(axis_in, a.dim(), op);
   check_gather_shapes(op, a, index, axis);
   AMOR_CHECK(src.shape() == index.shape(), ShapeError, op, ": src ", src.shape(),
@@ -240,7 +257,13 @@ Tensor scatter_add(const Tensor& a, int64_t axis_in, const Tensor& index, const 
   Tensor idx = index.contiguous(), sc = src.contiguous();
   Split3 s = split_around(a.shape(), axis);
   const int64_t n_idx = idx.dim() ? idx.shape()[axis] : 1;
-  int64_t bad = dispatch_float(a.dtype(), op, [&]<class T>() {
+  int64_t bad = dispatch_float(a.dtype(), op, [&]<class T>() -> int64_t {
+    if (ops::use_device_of(a)) {
+      int64_t r = -1;
+      AMOR_CUDA_ONLY(op, r = kcu::scatter_add<T>(out.data<T>(), idx.data<int64_t>(), sc.data<T>(), s.outer,
+                                                  s.n, s.inner, n_idx));
+      return r;
+    }
     return kc::scatter_add<T>(out.data<T>(), idx.data<int64_t>(), sc.data<T>(), s.outer, s.n, s.inner, n_idx);
   });
   if (bad >= 0) throw_bad_index(op, idx, bad, s.n, axis);
@@ -252,13 +275,13 @@ Tensor scatter_add(const Tensor& a, int64_t axis_in, const Tensor& index, const 
 Tensor masked_fill(const Tensor& a, const Tensor& mask, double value) {
   AMOR_CHECK(broadcast_shapes(a.shape(), mask.shape(), "masked_fill") == a.shape(), ShapeError,
              "masked_fill: mask ", mask.shape(), " does not broadcast to ", a.shape());
-  return where(mask, scalar(value, a.dtype()), a);
+  return where(mask, full(Shape{}, value, {.dtype = a.dtype(), .device = a.device()}), a);
 }
 
 Tensor searchsorted(const Tensor& sorted, const Tensor& values, bool right) {
   const char* op = "searchsorted";
-  ops::check_cpu(op, sorted);
   ops::check_same_dtype(op, sorted, values);
+  ops::check_same_device(op, sorted, values);
   ops::check_floating(op, sorted);
   AMOR_CHECK(sorted.dim() >= 1 && values.dim() >= 1, ShapeError, op, ": sorted ", sorted.shape(),
              " and values ", values.shape(), " need at least one axis");
@@ -274,8 +297,13 @@ Tensor searchsorted(const Tensor& sorted, const Tensor& values, bool right) {
                values.shape(), " must agree on all but the last axis (or sorted must be 1-D)");
   }
   Tensor s = sorted.contiguous(), v = values.contiguous();
-  Tensor out = Tensor::empty(values.shape(), DType::I64);
+  Tensor out = Tensor::empty(values.shape(), DType::I64, values.device());
   dispatch_float(sorted.dtype(), op, [&]<class T>() {
+    if (ops::use_device_of(s)) {
+      AMOR_CUDA_ONLY(op, kcu::searchsorted<T>(s.data<T>(), row_stride, K, v.data<T>(), rows, M,
+                                              out.data<int64_t>(), right));
+      return;
+    }
     kc::searchsorted<T>(s.data<T>(), row_stride, K, v.data<T>(), rows, M, out.data<int64_t>(), right);
   });
   return out;

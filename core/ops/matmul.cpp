@@ -8,11 +8,15 @@
 #include "core/ops/op_utils.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/reduce.h"
+#include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/gemm.h"
+#include "kernels/cuda/reduce.h"
 
 namespace amor {
 namespace {
 
 namespace kc = kernels::cpu;
+namespace kcu = kernels::cuda;
 
 // A matrix operand as BLAS wants it: the innermost two axes either row-major (trans = false)
 // or column-major (trans = true), with leading dimension ld.
@@ -46,7 +50,7 @@ Tensor matmul_raw(const Tensor& a, const Tensor& b) {
   Shape out_shape = batch;
   out_shape.push_back(M);
   out_shape.push_back(N);
-  Tensor out = Tensor::empty(out_shape, a.dtype());
+  Tensor out = Tensor::empty(out_shape, a.dtype(), a.device());
 
   // Each operand: either it has all batch axes (made contiguous over them) or none (stride 0).
   auto prepare = [&](const Tensor& x, const Shape& xb, int64_t rows, int64_t cols, int64_t& stride) {
@@ -71,6 +75,12 @@ Tensor matmul_raw(const Tensor& a, const Tensor& b) {
   GemmOperand A = prepare(a, a_batch, M, K, sa);
   GemmOperand B = prepare(b, b_batch, K, N, sb);
   dispatch_float(a.dtype(), op, [&]<class T>() {
+    if (ops::use_device_of(a)) {  // cuBLAS, strided-batched (one matrix: batch of 1)
+      AMOR_CUDA_ONLY(op, kcu::gemm_batched<T>(nbatch, A.trans, B.trans, M, N, K, T(1), A.t.data<T>(), A.ld,
+                                              nbatch == 1 ? 0 : sa, B.t.data<T>(), B.ld, nbatch == 1 ? 0 : sb,
+                                              T(0), out.data<T>(), std::max<int64_t>(N, 1), M * N));
+      return;
+    }
     if (nbatch == 1)
       kc::gemm<T>(A.trans, B.trans, M, N, K, T(1), A.t.data<T>(), A.ld, B.t.data<T>(), B.ld, T(0),
                   out.data<T>(), std::max<int64_t>(N, 1));
@@ -111,6 +121,10 @@ struct LinearBackward final : Node {
     Tensor X = x.unpack(*this), W = w.unpack(*this);
     const int64_t out_f = W.shape()[0], in_f = W.shape()[1], rows = X.shape()[0];
     Tensor dy = g[0].reshape(Shape{rows, out_f}).contiguous();
+    if (ops::use_device_of(X)) {
+      AMOR_CUDA_ONLY("linear_backward", backward_cuda(dy, X, W, gi));
+      return;
+    }
     dispatch_float(X.dtype(), "linear_backward", [&]<class T>() {
       if (edges[0].valid()) {  // dx[N, in] = dy[N, out] · W[out, in]
         Tensor dx = Tensor::empty(Shape{rows, in_f}, X.dtype());
@@ -133,6 +147,33 @@ struct LinearBackward final : Node {
   }
   void release() override { x.reset(); w.reset(); }
   const char* name() const override { return "LinearBackward"; }
+
+#ifdef AMOR_HAS_CUDA
+  // The same products on cuBLAS; db is a column sum of dy (kernels/cuda/reduce.h).
+  void backward_cuda(const Tensor& dy, const Tensor& X, const Tensor& W, Tensor* gi) {
+    const int64_t out_f = W.shape()[0], in_f = W.shape()[1], rows = X.shape()[0];
+    const Device dev = X.device();
+    dispatch_float(X.dtype(), "linear_backward", [&]<class T>() {
+      if (edges[0].valid()) {  // dx[N, in] = dy[N, out] · W[out, in]
+        Tensor dx = Tensor::empty(Shape{rows, in_f}, X.dtype(), dev);
+        kcu::gemm<T>(false, false, rows, in_f, out_f, T(1), dy.data<T>(), out_f, W.data<T>(), in_f, T(0),
+                     dx.data<T>(), in_f);
+        gi[0] = dx.reshape(x_shape);
+      }
+      if (edges[1].valid()) {  // dW[out, in] = dyᵀ · x
+        Tensor dw = Tensor::empty(Shape{out_f, in_f}, X.dtype(), dev);
+        kcu::gemm<T>(true, false, out_f, in_f, rows, T(1), dy.data<T>(), out_f, X.data<T>(), in_f, T(0),
+                     dw.data<T>(), in_f);
+        gi[1] = dw;
+      }
+      if (edges.size() > 2 && edges[2].valid()) {  // db[out] = Σ_rows dy
+        Tensor db = Tensor::empty(Shape{out_f}, X.dtype(), dev);
+        kcu::sum_axis<T>(dy.data<T>(), db.data<T>(), 1, rows, out_f);
+        gi[2] = db;
+      }
+    });
+  }
+#endif
 };
 
 }  // namespace
@@ -140,7 +181,6 @@ struct LinearBackward final : Node {
 Tensor matmul(const Tensor& a, const Tensor& b) {
   const char* op = "matmul";
   ops::check_same_device(op, a, b);
-  ops::check_cpu(op, a);
   ops::check_same_dtype(op, a, b);
   ops::check_floating(op, a);
   AMOR_CHECK(a.dim() >= 1 && b.dim() >= 1, ShapeError, op, ": scalars are not matrices (", a.shape(),
@@ -157,7 +197,6 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   const char* op = "linear";
-  ops::check_cpu(op, x);
   ops::check_floating(op, x);
   ops::check_same_dtype(op, x, weight);
   ops::check_same_device(op, x, weight);
@@ -166,6 +205,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   const int64_t out_f = weight.shape()[0], in_f = weight.shape()[1];
   if (bias.defined()) {
     ops::check_same_dtype(op, x, bias);
+    ops::check_same_device(op, x, bias);
     AMOR_CHECK(bias.dim() == 1 && bias.shape()[0] == out_f, ShapeError, op, ": bias ", bias.shape(),
                " does not match weight ", weight.shape());
   }
@@ -179,8 +219,20 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   const int64_t rows = X.shape()[0];
   Shape out_shape = x.shape();
   out_shape[out_shape.size() - 1] = out_f;
-  Tensor y = Tensor::empty(out_shape, x.dtype());
+  Tensor y = Tensor::empty(out_shape, x.dtype(), x.device());
   dispatch_float(x.dtype(), op, [&]<class T>() {
+    if (ops::use_device_of(x)) {  // y = X·Wᵀ on cuBLAS, then y += b broadcast over the rows
+      AMOR_CUDA_ONLY(op, {
+        kcu::gemm<T>(false, true, rows, out_f, in_f, T(1), X.data<T>(), in_f, W.data<T>(), in_f, T(0),
+                     y.data<T>(), out_f);
+        if (b.defined()) {
+          const Tensor y2 = y.view(Shape{rows, out_f});
+          kcu::binary<T>(kcu::BinaryOp::kAdd, ops::strided_geometry(y2, {&y2, &b}), y2.data<T>(),
+                         y2.data<T>(), b.data<T>(), T(1));
+        }
+      });
+      return;
+    }
     // y = X·Wᵀ + b, the bias added by the GEMM's epilogue.
     kc::gemm<T>(false, true, rows, out_f, in_f, T(1), X.data<T>(), in_f, W.data<T>(), in_f, T(0), y.data<T>(),
                 out_f, b.defined() ? b.data<T>() : nullptr);

@@ -5,12 +5,15 @@
 #include <cmath>
 
 #include "core/ops/op_utils.h"
+#include "core/ops.h"
 #include "kernels/cpu/random.h"
+#include "kernels/cuda/random.h"
 
 namespace amor {
 namespace {
 
 namespace kc = kernels::cpu;
+namespace kcu = kernels::cuda;
 
 uint64_t splitmix64(uint64_t x) {
   x += 0x9E3779B97F4A7C15ull;
@@ -19,10 +22,6 @@ uint64_t splitmix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-void check_options(const char* op, const TensorOptions& o) {
-  AMOR_CHECK(o.device.is_cpu(), DeviceError, op, ": random tensors on ", o.device,
-             " need the CUDA backend");
-}
 
 Tensor finish(Tensor t, const TensorOptions& o) {
   if (o.requires_grad) t.requires_grad_();
@@ -36,12 +35,16 @@ Generator Generator::fork(uint64_t sub_stream) const {
 }
 
 Tensor uniform(const Shape& shape, double lo, double hi, Generator& gen, TensorOptions o) {
-  check_options("uniform", o);
   AMOR_CHECK(lo <= hi, ValueError, "uniform: lo ", lo, " > hi ", hi);
-  Tensor t = Tensor::empty(shape, o.dtype);
+  ops::check_device_usable("uniform", o.device);
+  Tensor t = Tensor::empty(shape, o.dtype, o.device);
   const int64_t n = t.numel();
   const uint64_t off = gen.advance(uint64_t(n));
   dispatch_float(o.dtype, "uniform", [&]<class T>() {
+    if (ops::use_device_of(t)) {
+      AMOR_CUDA_ONLY("uniform", kcu::fill_uniform<T>(t.data<T>(), n, gen.seed(), gen.stream(), off, T(lo), T(hi)));
+      return;
+    }
     kc::fill_uniform<T>(t.data<T>(), n, gen.seed(), gen.stream(), off, T(lo), T(hi));
   });
   return finish(t, o);
@@ -50,12 +53,16 @@ Tensor uniform(const Shape& shape, double lo, double hi, Generator& gen, TensorO
 Tensor rand(const Shape& shape, Generator& gen, TensorOptions o) { return uniform(shape, 0.0, 1.0, gen, o); }
 
 Tensor normal(const Shape& shape, double mean, double std, Generator& gen, TensorOptions o) {
-  check_options("normal", o);
   AMOR_CHECK(std >= 0, ValueError, "normal: std must be >= 0, got ", std);
-  Tensor t = Tensor::empty(shape, o.dtype);
+  ops::check_device_usable("normal", o.device);
+  Tensor t = Tensor::empty(shape, o.dtype, o.device);
   const int64_t n = t.numel();
   const uint64_t off = gen.advance(uint64_t(n));
   dispatch_float(o.dtype, "normal", [&]<class T>() {
+    if (ops::use_device_of(t)) {
+      AMOR_CUDA_ONLY("normal", kcu::fill_normal<T>(t.data<T>(), n, gen.seed(), gen.stream(), off, T(mean), T(std)));
+      return;
+    }
     kc::fill_normal<T>(t.data<T>(), n, gen.seed(), gen.stream(), off, T(mean), T(std));
   });
   return finish(t, o);
@@ -81,11 +88,21 @@ Tensor bernoulli(const Shape& shape, double p, Generator& gen) {
 }
 
 Tensor bernoulli(const Tensor& p, Generator& gen) {
-  ops::check_cpu("bernoulli", p);
   ops::check_floating("bernoulli", p);
   Tensor pc = p.contiguous();
-  Tensor t = Tensor::empty(p.shape(), DType::Bool);
+  Tensor t = Tensor::empty(p.shape(), DType::Bool, p.device());
   const int64_t n = t.numel();
+  if (ops::use_device_of(p)) {
+    NoGradGuard no_grad;  // validated on the device, one flag copied back
+    const Tensor pd = pc.detach();
+    AMOR_CHECK(all(logical_and(ge(pd, zeros_like(pd)), le(pd, ones_like(pd)))), ValueError,
+               "bernoulli: a probability in ", p.str(), " lies outside [0, 1]");
+    const uint64_t off = gen.advance(uint64_t(n));
+    AMOR_CUDA_ONLY("bernoulli", dispatch_float(p.dtype(), "bernoulli", [&]<class T>() {
+      kcu::fill_bernoulli<T>(t.data<uint8_t>(), pc.data<T>(), T(0), n, gen.seed(), gen.stream(), off);
+    }));
+    return t;
+  }
   dispatch_float(p.dtype(), "bernoulli", [&]<class T>() {
     const T* pp = pc.data<T>();
     for (int64_t i = 0; i < n; ++i)
@@ -97,11 +114,21 @@ Tensor bernoulli(const Tensor& p, Generator& gen) {
 }
 
 Tensor gamma(const Tensor& concentration, Generator& gen) {
-  ops::check_cpu("gamma", concentration);
   ops::check_floating("gamma", concentration);
   Tensor k = concentration.contiguous();
-  Tensor t = Tensor::empty(k.shape(), k.dtype());
+  Tensor t = Tensor::empty(k.shape(), k.dtype(), k.device());
   const int64_t n = t.numel();
+  if (ops::use_device_of(k)) {
+    NoGradGuard no_grad;
+    const Tensor kd = k.detach();
+    AMOR_CHECK(all(logical_and(gt(kd, zeros_like(kd)), isfinite(kd))), ValueError,
+               "gamma: concentration must be positive and finite; ", concentration.str(), " has an element that is not");
+    const uint64_t off = gen.advance(uint64_t(n));
+    AMOR_CUDA_ONLY("gamma", dispatch_float(k.dtype(), "gamma", [&]<class T>() {
+      kcu::fill_gamma<T>(t.data<T>(), k.data<T>(), T(0), n, gen.seed(), gen.stream(), off);
+    }));
+    return t;
+  }
   dispatch_float(k.dtype(), "gamma", [&]<class T>() {
     const T* kp = k.data<T>();
     for (int64_t i = 0; i < n; ++i)
@@ -113,12 +140,17 @@ Tensor gamma(const Tensor& concentration, Generator& gen) {
 }
 
 Tensor gamma(const Shape& shape, double concentration, Generator& gen, TensorOptions o) {
-  check_options("gamma", o);
   AMOR_CHECK(concentration > 0 && std::isfinite(concentration), ValueError,
              "gamma: concentration must be positive and finite, got ", concentration);
-  Tensor t = Tensor::empty(shape, o.dtype);
+  ops::check_device_usable("gamma", o.device);
+  Tensor t = Tensor::empty(shape, o.dtype, o.device);
   const int64_t n = t.numel();
   dispatch_float(o.dtype, "gamma", [&]<class T>() {
+    if (ops::use_device_of(t)) {
+      AMOR_CUDA_ONLY("gamma", kcu::fill_gamma<T>(t.data<T>(), nullptr, T(concentration), n, gen.seed(),
+                                                 gen.stream(), gen.advance(uint64_t(n))));
+      return;
+    }
     kc::fill_gamma<T>(t.data<T>(), nullptr, T(concentration), n, gen.seed(), gen.stream(),
                       gen.advance(uint64_t(n)));
   });

@@ -10,11 +10,15 @@
 #include "kernels/cpu/reduce.h"
 #include "kernels/cpu/scan.h"
 #include "kernels/cpu/softmax.h"
+#include "kernels/cuda/index.h"
+#include "kernels/cuda/reduce.h"
+#include "kernels/cuda/softmax.h"
 
 namespace amor {
 namespace {
 
 namespace kc = kernels::cpu;
+namespace kcu = kernels::cuda;
 
 struct AxisSplit {
   int64_t outer = 1, n = 1, inner = 1;
@@ -66,10 +70,16 @@ Tensor sum_raw(const Tensor& a, const std::vector<int>& axes) {
     AxisSplit s = split_at(cur.shape(), first, last);
     Shape os = cur.shape();
     for (int i = first; i <= last; ++i) os[i] = 1;
-    Tensor out = Tensor::empty(os, cur.dtype());
-    dispatch_float(cur.dtype(), "sum", [&]<class T>() {
-      kc::sum_axis<T>(cur.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
-    });
+    Tensor out = Tensor::empty(os, cur.dtype(), cur.device());
+    if (ops::use_device_of(cur)) {
+      AMOR_CUDA_ONLY("sum", dispatch_float(cur.dtype(), "sum", [&]<class T>() {
+        kcu::sum_axis<T>(cur.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
+      }));
+    } else {
+      dispatch_float(cur.dtype(), "sum", [&]<class T>() {
+        kc::sum_axis<T>(cur.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
+      });
+    }
     cur = out;
   }
   return cur;
@@ -93,7 +103,8 @@ struct MaxBackward final : Node {
   void backward(const Tensor* g, Tensor* gi) override {
     Tensor idx = index.unpack(*this);
     Tensor gk = keepdim ? g[0] : g[0].unsqueeze(axis);
-    gi[0] = scatter_add(zeros(in_shape, {.dtype = g[0].dtype()}), axis, idx, gk.contiguous());
+    gi[0] = scatter_add(zeros(in_shape, {.dtype = g[0].dtype(), .device = g[0].device()}), axis, idx,
+                        gk.contiguous());
   }
   void release() override { index.reset(); }
   const char* name() const override { return "MaxBackward"; }
@@ -106,7 +117,17 @@ struct SoftmaxBackward final : Node {
   SoftmaxBackward(AxisSplit s, bool l) : split(s), log(l) {}
   void backward(const Tensor* g, Tensor* gi) override {
     Tensor Y = y.unpack(*this), G = g[0].contiguous();
-    Tensor dx = Tensor::empty(Y.shape(), Y.dtype());
+    Tensor dx = Tensor::empty(Y.shape(), Y.dtype(), Y.device());
+    if (ops::use_device_of(Y)) {
+      AMOR_CUDA_ONLY(name(), dispatch_float(Y.dtype(), name(), [&]<class T>() {
+        if (log)
+          kcu::log_softmax_bwd<T>(Y.data<T>(), G.data<T>(), dx.data<T>(), split.outer, split.n, split.inner);
+        else
+          kcu::softmax_bwd<T>(Y.data<T>(), G.data<T>(), dx.data<T>(), split.outer, split.n, split.inner);
+      }));
+      gi[0] = dx;
+      return;
+    }
     dispatch_float(Y.dtype(), name(), [&]<class T>() {
       if (log)
         kc::log_softmax_bwd<T>(Y.data<T>(), G.data<T>(), dx.data<T>(), split.outer, split.n, split.inner);
@@ -140,7 +161,7 @@ struct CumsumBackward final : Node {
   void backward(const Tensor* g, Tensor* gi) override {
     // gi[i] = Σ_{j ≥ i} g[j]: a cumsum of the reversed gradient, reversed back.
     const int64_t n = g[0].shape()[axis];
-    Tensor rev = arange(double(n - 1), -1.0, -1.0, {.dtype = DType::I64});
+    Tensor rev = arange(double(n - 1), -1.0, -1.0, {.dtype = DType::I64, .device = g[0].device()});
     gi[0] = index_select(cumsum(index_select(g[0], axis, rev), axis), axis, rev);
   }
   const char* name() const override { return "CumsumBackward"; }
@@ -148,23 +169,29 @@ struct CumsumBackward final : Node {
 
 Tensor max_min(const Tensor& a, int64_t axis_in, bool keepdim, bool is_max, Tensor* argidx_out) {
   const char* op = is_max ? "max" : "min";
-  ops::check_cpu(op, a);
   ops::check_floating(op, a);
   int axis = wrap_dim(axis_in, a.dim(), op);
   if (a.dim() == 0) {  // the single element is the extremum (index 0); its gradient passes through
-    if (argidx_out) *argidx_out = zeros(Shape{}, {.dtype = DType::I64});
+    if (argidx_out) *argidx_out = zeros(Shape{}, {.dtype = DType::I64, .device = a.device()});
     return a.clone();
   }
   AMOR_CHECK(a.shape()[axis] > 0, ShapeError, op, ": empty axis ", axis_in, " in ", a.shape());
   Tensor c = a.contiguous();
   AxisSplit s = a.dim() == 0 ? AxisSplit{} : split_at(a.shape(), axis, axis);
   Shape keep = a.dim() == 0 ? Shape{} : reduced_shape(a.shape(), {axis}, true);
-  Tensor out = Tensor::empty(keep, a.dtype());
-  Tensor idx = Tensor::empty(keep, DType::I64);
-  dispatch_float(a.dtype(), op, [&]<class T>() {
-    if (is_max) kc::max_axis<T>(c.data<T>(), out.data<T>(), idx.data<int64_t>(), s.outer, s.n, s.inner);
-    else kc::min_axis<T>(c.data<T>(), out.data<T>(), idx.data<int64_t>(), s.outer, s.n, s.inner);
-  });
+  Tensor out = Tensor::empty(keep, a.dtype(), a.device());
+  Tensor idx = Tensor::empty(keep, DType::I64, a.device());
+  if (ops::use_device_of(a)) {
+    AMOR_CUDA_ONLY(op, dispatch_float(a.dtype(), op, [&]<class T>() {
+      if (is_max) kcu::max_axis<T>(c.data<T>(), out.data<T>(), idx.data<int64_t>(), s.outer, s.n, s.inner);
+      else kcu::min_axis<T>(c.data<T>(), out.data<T>(), idx.data<int64_t>(), s.outer, s.n, s.inner);
+    }));
+  } else {
+    dispatch_float(a.dtype(), op, [&]<class T>() {
+      if (is_max) kc::max_axis<T>(c.data<T>(), out.data<T>(), idx.data<int64_t>(), s.outer, s.n, s.inner);
+      else kc::min_axis<T>(c.data<T>(), out.data<T>(), idx.data<int64_t>(), s.outer, s.n, s.inner);
+    });
+  }
   if (a.dim() > 0 && !keepdim) {
     out = out.squeeze(axis);
     if (argidx_out) *argidx_out = idx.squeeze(axis);
@@ -181,7 +208,6 @@ Tensor max_min(const Tensor& a, int64_t axis_in, bool keepdim, bool is_max, Tens
 }  // namespace
 
 Tensor sum(const Tensor& a, const std::vector<int64_t>& axes_in, bool keepdim) {
-  ops::check_cpu("sum", a);
   ops::check_floating("sum", a);
   std::vector<int> axes = normalize_axes(axes_in, a.dim(), "sum");
   if (a.dim() == 0) axes.clear();
@@ -223,16 +249,21 @@ Tensor argmax(const Tensor& a, int64_t axis, bool keepdim) {
 }
 
 Tensor logsumexp(const Tensor& a, int64_t axis_in, bool keepdim) {
-  ops::check_cpu("logsumexp", a);
   ops::check_floating("logsumexp", a);
   int axis = wrap_dim(axis_in, a.dim(), "logsumexp");
   Tensor c = a.contiguous();
   AxisSplit s = a.dim() == 0 ? AxisSplit{} : split_at(a.shape(), axis, axis);
   Shape keep = a.dim() == 0 ? Shape{} : reduced_shape(a.shape(), {axis}, true);
-  Tensor out = Tensor::empty(keep, a.dtype());
-  dispatch_float(a.dtype(), "logsumexp", [&]<class T>() {
-    kc::logsumexp_axis<T>(c.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
-  });
+  Tensor out = Tensor::empty(keep, a.dtype(), a.device());
+  if (ops::use_device_of(a)) {
+    AMOR_CUDA_ONLY("logsumexp", dispatch_float(a.dtype(), "logsumexp", [&]<class T>() {
+      kcu::logsumexp_axis<T>(c.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
+    }));
+  } else {
+    dispatch_float(a.dtype(), "logsumexp", [&]<class T>() {
+      kc::logsumexp_axis<T>(c.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
+    });
+  }
   if (a.dim() > 0 && !keepdim) out = out.squeeze(axis);
   if (any_requires_grad({&a})) record<LogsumexpBackward>(out, {&a}, axis, keepdim)->x = SavedTensor(a);
   return out;
@@ -240,16 +271,22 @@ Tensor logsumexp(const Tensor& a, int64_t axis_in, bool keepdim) {
 
 static Tensor softmax_impl(const Tensor& a, int64_t axis_in, bool log) {
   const char* op = log ? "log_softmax" : "softmax";
-  ops::check_cpu(op, a);
   ops::check_floating(op, a);
   int axis = wrap_dim(axis_in, a.dim(), op);
   Tensor c = a.contiguous();
   AxisSplit s = a.dim() == 0 ? AxisSplit{} : split_at(a.shape(), axis, axis);
-  Tensor out = Tensor::empty(a.shape(), a.dtype());
-  dispatch_float(a.dtype(), op, [&]<class T>() {
-    if (log) kc::log_softmax_fwd<T>(c.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
-    else kc::softmax_fwd<T>(c.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
-  });
+  Tensor out = Tensor::empty(a.shape(), a.dtype(), a.device());
+  if (ops::use_device_of(a)) {
+    AMOR_CUDA_ONLY(op, dispatch_float(a.dtype(), op, [&]<class T>() {
+      if (log) kcu::log_softmax_fwd<T>(c.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
+      else kcu::softmax_fwd<T>(c.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
+    }));
+  } else {
+    dispatch_float(a.dtype(), op, [&]<class T>() {
+      if (log) kc::log_softmax_fwd<T>(c.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
+      else kc::softmax_fwd<T>(c.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
+    });
+  }
   if (any_requires_grad({&a})) record<SoftmaxBackward>(out, {&a}, s, log)->y = SavedTensor(out);
   return out;
 }
@@ -258,16 +295,21 @@ Tensor softmax(const Tensor& a, int64_t axis) { return softmax_impl(a, axis, fal
 Tensor log_softmax(const Tensor& a, int64_t axis) { return softmax_impl(a, axis, true); }
 
 Tensor cumsum(const Tensor& a, int64_t axis_in) {
-  ops::check_cpu("cumsum", a);
   ops::check_floating("cumsum", a);
   if (a.dim() == 0) return a.clone();
   int axis = wrap_dim(axis_in, a.dim(), "cumsum");
   Tensor c = a.contiguous();
   AxisSplit s = split_at(a.shape(), axis, axis);
-  Tensor out = Tensor::empty(a.shape(), a.dtype());
-  dispatch_float(a.dtype(), "cumsum", [&]<class T>() {
-    kc::cumsum<T>(c.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
-  });
+  Tensor out = Tensor::empty(a.shape(), a.dtype(), a.device());
+  if (ops::use_device_of(a)) {
+    AMOR_CUDA_ONLY("cumsum", dispatch_float(a.dtype(), "cumsum", [&]<class T>() {
+      kcu::cumsum<T>(c.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
+    }));
+  } else {
+    dispatch_float(a.dtype(), "cumsum", [&]<class T>() {
+      kc::cumsum<T>(c.data<T>(), out.data<T>(), s.outer, s.n, s.inner);
+    });
+  }
   if (any_requires_grad({&a})) record<CumsumBackward>(out, {&a}, axis);
   return out;
 }

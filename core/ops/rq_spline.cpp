@@ -8,6 +8,7 @@
 #include "core/ops.h"
 #include "core/ops/op_utils.h"
 #include "kernels/cpu/rq_spline.h"
+#include "kernels/cuda/rq_spline.h"
 
 namespace amor {
 namespace {
@@ -55,9 +56,19 @@ struct RQSplineBackward final : Node {
     Tensor gy = g[0].defined() ? g[0].contiguous() : Tensor();
     Tensor gl = g[1].defined() ? g[1].contiguous() : Tensor();
     const bool want_x = edges[0].valid(), want_p = edges[1].valid();
-    Tensor dx = want_x ? Tensor::empty(x_shape, X.dtype()) : Tensor();
-    Tensor dp = want_p ? Tensor::empty(params_shape, X.dtype()) : Tensor();
+    Tensor dx = want_x ? Tensor::empty(x_shape, X.dtype(), X.device()) : Tensor();
+    Tensor dp = want_p ? Tensor::empty(params_shape, X.dtype(), X.device()) : Tensor();
+    const bool cuda = ops::use_device_of(X);
     dispatch_float(X.dtype(), "rational_quadratic_spline_backward", [&]<class T>() {
+      if (cuda) {
+        AMOR_CUDA_ONLY("rational_quadratic_spline_backward",
+                       kernels::cuda::rq_spline_bwd<T>(config_of(options), options.inverse, X.data<T>(),
+                                                       Pm.data<T>(), gy.defined() ? gy.data<T>() : nullptr,
+                                                       gl.defined() ? gl.data<T>() : nullptr, X.numel(),
+                                                       want_x ? dx.data<T>() : nullptr,
+                                                       want_p ? dp.data<T>() : nullptr));
+        return;
+      }
       kc::rq_spline_bwd<T>(config_of(options), options.inverse, X.data<T>(), Pm.data<T>(),
                            gy.defined() ? gy.data<T>() : nullptr,
                            gl.defined() ? gl.data<T>() : nullptr, X.numel(),
@@ -79,7 +90,6 @@ RQSplineOutputs rational_quadratic_spline(const Tensor& inputs, const Tensor& pa
                                           const RQSplineOptions& options) {
   const char* op = "rational_quadratic_spline";
   check_options(op, options);
-  ops::check_cpu(op, inputs);
   ops::check_floating(op, inputs);
   ops::check_same_dtype(op, inputs, params);
   ops::check_same_device(op, inputs, params);
@@ -97,9 +107,15 @@ RQSplineOutputs rational_quadratic_spline(const Tensor& inputs, const Tensor& pa
     X = inputs.contiguous();
     Pm = params.contiguous();
   }
-  Tensor y = Tensor::empty(inputs.shape(), inputs.dtype());
-  Tensor lad = Tensor::empty(inputs.shape(), inputs.dtype());
+  Tensor y = Tensor::empty(inputs.shape(), inputs.dtype(), inputs.device());
+  Tensor lad = Tensor::empty(inputs.shape(), inputs.dtype(), inputs.device());
+  const bool cuda = ops::use_device_of(X);
   dispatch_float(inputs.dtype(), op, [&]<class T>() {
+    if (cuda) {
+      AMOR_CUDA_ONLY(op, kernels::cuda::rq_spline_fwd<T>(config_of(options), options.inverse, X.data<T>(),
+                                                         Pm.data<T>(), X.numel(), y.data<T>(), lad.data<T>()));
+      return;
+    }
     kc::rq_spline_fwd<T>(config_of(options), options.inverse, X.data<T>(), Pm.data<T>(),
                          X.numel(), y.data<T>(), lad.data<T>());
   });

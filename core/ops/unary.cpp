@@ -34,6 +34,7 @@ enum Uses { kX = 1, kY = 2 };
   struct NAME {                                                           \
     static constexpr const char* name = #NAME;                            \
     static constexpr int uses = USES;                                     \
+    static constexpr kernels::cuda::UnaryOp cuda_op = kernels::cuda::UnaryOp::k##NAME; \
     template <class T> [[gnu::always_inline]] static T f(T x) { FWD; }    \
     template <class T> [[gnu::always_inline]] static T df(T g, [[maybe_unused]] T x, [[maybe_unused]] T y) { BWD; } \
   };
@@ -86,7 +87,15 @@ struct UnaryBackward final : Node {
   void backward(const Tensor* g, Tensor* gi) override {
     Tensor X = (Math::uses & kX) ? x.unpack(*this) : g[0];
     Tensor Y = (Math::uses & kY) ? y.unpack(*this) : g[0];
-    Tensor out = Tensor::empty(g[0].shape(), g[0].dtype());
+    Tensor out = Tensor::empty(g[0].shape(), g[0].dtype(), g[0].device());
+    if (ops::use_device_of(out)) {
+      AMOR_CUDA_ONLY(Math::name, dispatch_float(out.dtype(), Math::name, [&]<class T>() {
+        kernels::cuda::unary_backward<T>(Math::cuda_op, ops::strided_geometry(out, {&g[0], &X, &Y}),
+                                         out.data<T>(), g[0].data<T>(), X.data<T>(), Y.data<T>());
+      }));
+      gi[0] = out;
+      return;
+    }
     auto geo = ops::loop_geometry(out, {&g[0], &X, &Y});
     dispatch_float(out.dtype(), Math::name, [&]<class T>() {
       kernels::cpu::map_ternary(geo, out.data<T>(), g[0].data<T>(), X.data<T>(), Y.data<T>(),
@@ -100,13 +109,18 @@ struct UnaryBackward final : Node {
 
 template <class Math>
 Tensor unary(const Tensor& a) {
-  ops::check_cpu(Math::name, a);
   ops::check_floating(Math::name, a);
-  Tensor out = Tensor::empty(a.shape(), a.dtype());
-  auto g = ops::loop_geometry(out, {&a});
-  dispatch_float(a.dtype(), Math::name, [&]<class T>() {
-    map_unary(g, out.data<T>(), a.data<T>(), [](T v) [[gnu::always_inline]] { return Math::template f<T>(v); });
-  });
+  Tensor out = Tensor::empty(a.shape(), a.dtype(), a.device());
+  if (ops::use_device_of(a)) {
+    AMOR_CUDA_ONLY(Math::name, dispatch_float(a.dtype(), Math::name, [&]<class T>() {
+      kernels::cuda::unary<T>(Math::cuda_op, ops::strided_geometry(out, {&a}), out.data<T>(), a.data<T>());
+    }));
+  } else {
+    auto g = ops::loop_geometry(out, {&a});
+    dispatch_float(a.dtype(), Math::name, [&]<class T>() {
+      map_unary(g, out.data<T>(), a.data<T>(), [](T v) [[gnu::always_inline]] { return Math::template f<T>(v); });
+    });
+  }
   if (any_requires_grad({&a})) {
     auto* n = record<UnaryBackward<Math>>(out, {&a});
     if (Math::uses & kX) n->x = SavedTensor(a);
@@ -121,7 +135,15 @@ struct ClampBackward final : Node {
   ClampBackward(double l, double h) : lo(l), hi(h) {}
   void backward(const Tensor* g, Tensor* gi) override {
     Tensor X = x.unpack(*this);
-    Tensor out = Tensor::empty(g[0].shape(), g[0].dtype());
+    Tensor out = Tensor::empty(g[0].shape(), g[0].dtype(), g[0].device());
+    if (ops::use_device_of(out)) {
+      AMOR_CUDA_ONLY("clamp", dispatch_float(out.dtype(), "clamp", [&]<class T>() {
+        kernels::cuda::clamp_backward<T>(ops::strided_geometry(out, {&g[0], &X}), out.data<T>(),
+                                         g[0].data<T>(), X.data<T>(), T(lo), T(hi));
+      }));
+      gi[0] = out;
+      return;
+    }
     auto geo = ops::loop_geometry(out, {&g[0], &X});
     dispatch_float(out.dtype(), "clamp", [&]<class T>() {
       const T l = T(lo), h = T(hi);
@@ -158,16 +180,21 @@ Tensor sin(const Tensor& a) { return unary<Sin>(a); }
 Tensor cos(const Tensor& a) { return unary<Cos>(a); }
 
 Tensor clamp(const Tensor& a, std::optional<double> lo_opt, std::optional<double> hi_opt) {
-  ops::check_cpu("clamp", a);
   ops::check_floating("clamp", a);
   const double lo = lo_opt.value_or(-INFINITY), hi = hi_opt.value_or(INFINITY);
   AMOR_CHECK(!(lo > hi), ValueError, "clamp: lower bound ", lo, " above upper bound ", hi);
-  Tensor out = Tensor::empty(a.shape(), a.dtype());
-  auto g = ops::loop_geometry(out, {&a});
-  dispatch_float(a.dtype(), "clamp", [&]<class T>() {
-    const T l = T(lo), h = T(hi);
-    map_unary(g, out.data<T>(), a.data<T>(), [l, h](T v) { return v < l ? l : (v > h ? h : v); });
-  });
+  Tensor out = Tensor::empty(a.shape(), a.dtype(), a.device());
+  if (ops::use_device_of(a)) {
+    AMOR_CUDA_ONLY("clamp", dispatch_float(a.dtype(), "clamp", [&]<class T>() {
+      kernels::cuda::clamp<T>(ops::strided_geometry(out, {&a}), out.data<T>(), a.data<T>(), T(lo), T(hi));
+    }));
+  } else {
+    auto g = ops::loop_geometry(out, {&a});
+    dispatch_float(a.dtype(), "clamp", [&]<class T>() {
+      const T l = T(lo), h = T(hi);
+      map_unary(g, out.data<T>(), a.data<T>(), [l, h](T v) { return v < l ? l : (v > h ? h : v); });
+    });
+  }
   if (any_requires_grad({&a})) record<ClampBackward>(out, {&a}, lo, hi)->x = SavedTensor(a);
   return out;
 }

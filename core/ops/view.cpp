@@ -7,6 +7,12 @@
 #include "core/ops.h"
 #include "core/ops/op_utils.h"
 
+#ifdef AMOR_HAS_CUDA
+#include <stdexcept>
+
+#include "kernels/cuda/copy.h"
+#endif
+
 namespace amor {
 namespace {
 
@@ -43,7 +49,7 @@ struct SliceBackward final : Node {
   SliceBackward(Shape s, int a, int64_t b, int64_t e, int64_t st, DType dt)
       : in_shape(s), axis(a), start(b), end(e), step(st), dtype(dt) {}
   void backward(const Tensor* g, Tensor* gi) override {
-    Tensor z = zeros(in_shape, {.dtype = dtype});
+    Tensor z = zeros(in_shape, {.dtype = dtype, .device = g[0].device()});
     z.slice(axis, start, end, step).copy_(g[0]);
     gi[0] = z;
   }
@@ -60,6 +66,13 @@ struct ExpandBackward final : Node {
 struct CloneBackward final : Node {
   void backward(const Tensor* g, Tensor* gi) override { gi[0] = g[0]; }
   const char* name() const override { return "CloneBackward"; }
+};
+
+struct ToDeviceBackward final : Node {
+  Device in_device;
+  explicit ToDeviceBackward(Device d) : in_device(d) {}
+  void backward(const Tensor* g, Tensor* gi) override { gi[0] = g[0].to(in_device); }
+  const char* name() const override { return "ToDeviceBackward"; }
 };
 
 struct CastBackward final : Node {
@@ -245,7 +258,6 @@ Tensor Tensor::unsqueeze(int64_t axis) const {
 
 // Copies into a fresh contiguous tensor of `dtype` (no autodiff here; callers record).
 static Tensor copy_contiguous(const Tensor& src, DType dtype) {
-  ops::check_cpu("copy", src);
   Tensor out = Tensor::empty(src.shape(), dtype, src.device());
   NoGradGuard g;
   out.copy_(src);
@@ -271,10 +283,50 @@ Tensor Tensor::to(DType dt) const {
   return out;
 }
 
+// A contiguous copy of src on `device` (another device than src's; no autodiff).
+static Tensor copy_across_devices(const Tensor& src, Device device) {
+#ifdef AMOR_HAS_CUDA
+  ops::check_device_usable("to", device);
+  const Device from = src.device();
+  Tensor c;
+  {
+    NoGradGuard no_grad;
+    c = src.contiguous();  // on src's device
+  }
+  Tensor out = Tensor::empty(src.shape(), src.dtype(), device);
+  const size_t bytes = size_t(src.numel()) * dtype_size(src.dtype());
+  try {
+    if (from.is_cpu())
+      kernels::cuda::copy_host_to_device(out.raw_data(), c.raw_data(), bytes, device.index);
+    else if (device.is_cpu())
+      kernels::cuda::copy_device_to_host(out.raw_data(), c.raw_data(), bytes, from.index);
+    else
+      kernels::cuda::copy_device_to_device(out.raw_data(), device.index, c.raw_data(), from.index,
+                                           bytes);
+  } catch (const std::runtime_error& e) {
+    throw DeviceError(detail::concat("to: copying ", src.str(), " to ", device.str(), " failed: ",
+                                     e.what()));
+  }
+  return out;
+#else
+  throw DeviceError(detail::concat("to: copying ", src.str(), " to ", device.str(),
+                                   " needs the CUDA backend, which this build of amor does not have "
+                                   "(configure with -DAMOR_CUDA=ON and nvcc)"));
+#endif
+}
+
 Tensor Tensor::to(Device device) const {
   if (device == this->device()) return *this;
-  throw DeviceError(detail::concat("to: copying ", str(), " to ", device.str(),
-                                   " needs the CUDA backend, which is not available in this build"));
+  Tensor out;
+  try {
+    out = copy_across_devices(*this, device);
+  } catch (const DeviceError& e) {
+    const std::string what = e.what();
+    if (what.rfind("to: ", 0) == 0) throw;
+    throw DeviceError(detail::concat("to: copying ", str(), " to ", device.str(), ": ", what));
+  }
+  if (any_requires_grad({this})) record<ToDeviceBackward>(out, {this}, this->device());
+  return out;
 }
 
 }  // namespace amor

@@ -1,6 +1,6 @@
 // The fused affine coupling on a CUDA device: the GPU twins of kernels/cpu/affine_coupling.h
 // (same parameters and per-element math, kernels/cpu/affine_coupling_math.h). All pointers are
-// device pointers; the kernels run asynchronously on the default stream, a launch error throws
+// device pointers; the kernels run asynchronously on the current device's amor stream (kernels/cuda/stream.h), a launch error throws
 // std::runtime_error. Device code: kernels/cuda/flow_transforms_device.cuh. Plain C++ header.
 #pragma once
 

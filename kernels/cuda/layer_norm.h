@@ -1,6 +1,6 @@
 // Fused LayerNorm on a CUDA device: the GPU twins of kernels/cpu/layer_norm.h (same parameters
 // and contract; y may alias x, dx may alias dy or x). All pointers are device pointers; the
-// kernels run asynchronously on the default stream, a launch error throws std::runtime_error.
+// kernels run asynchronously on the current device's amor stream (kernels/cuda/stream.h), a launch error throws std::runtime_error.
 // The parameter gradients are summed in a fixed order without atomics (deterministic).
 // Device code: kernels/cuda/layer_norm_device.cuh. Plain C++ header.
 #pragma once

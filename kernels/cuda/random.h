@@ -4,7 +4,7 @@
 // bernoulli and randint give the same bits as the CPU fills; normal and gamma agree to the last
 // ulp or so of CUDA's log/cos/pow (gamma's rejection step may, very rarely, then accept a
 // different proposal for an element). All pointers are device pointers; the kernels run
-// asynchronously on the default stream, a launch error throws std::runtime_error.
+// asynchronously on the current device's amor stream (kernels/cuda/stream.h), a launch error throws std::runtime_error.
 // (fill_randperm, a serial shuffle, has no GPU twin.) Device code:
 // kernels/cuda/random_device.cuh. Plain C++ header.
 #pragma once

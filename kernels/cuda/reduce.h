@@ -3,7 +3,7 @@
 // max(0, n - correction), max/min report the first extreme index and propagate NaN (n == 0: NaN
 // and -1), logsumexp of an all -inf slice is -inf). Fixed-order reductions, no atomics: the same
 // bits run to run (but not the CPU's pairwise order: they agree to rounding). All pointers are
-// device pointers; the kernels run asynchronously on the default stream, a launch error throws
+// device pointers; the kernels run asynchronously on the current device's amor stream (kernels/cuda/stream.h), a launch error throws
 // std::runtime_error. (sum_all, which returns a host value, has no GPU twin: sum_axis with
 // outer = inner = 1 computes it on the device.) Device code: kernels/cuda/reduce_device.cuh.
 // Plain C++ header.

@@ -1,6 +1,6 @@
 // The rational-quadratic spline on a CUDA device: the GPU twins of kernels/cpu/rq_spline.h (same
 // parameters, semantics and per-element code; computed in double for float32 data too). All
-// pointers are device pointers; the kernels run asynchronously on the default stream, a launch
+// pointers are device pointers; the kernels run asynchronously on the current device's amor stream (kernels/cuda/stream.h), a launch
 // error throws std::runtime_error, an invalid config std::invalid_argument.
 // Device code: kernels/cuda/flow_transforms_device.cuh. Plain C++ header.
 #pragma once

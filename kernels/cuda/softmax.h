@@ -1,7 +1,7 @@
 // Softmax and log-softmax on a CUDA device: the GPU twins of kernels/cpu/softmax.h (layout
 // [outer, n, inner], same contract: an all -inf slice gives softmax 0 and log-softmax -inf; y may
 // alias x, dx may alias dy). All pointers are device pointers; the kernels run asynchronously on
-// the default stream, a launch error throws std::runtime_error.
+// the current device's amor stream (kernels/cuda/stream.h), a launch error throws std::runtime_error.
 // Device code: kernels/cuda/softmax_device.cuh. Plain C++ header.
 #pragma once
 

@@ -38,6 +38,9 @@ class DeviceBuffer {
   DeviceBuffer(std::size_t n, unsigned char fill) : n_(n) {
     allocate();
     cuda_check(cudaMemset(ptr_, fill, bytes()), "cudaMemset");
+    // The memset runs on the legacy default stream, which does not order amor's non-blocking
+    // stream (kernels/cuda/stream.h): finish it before a kernel may write the buffer.
+    cuda_check(cudaDeviceSynchronize(), "cudaMemset");
   }
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
