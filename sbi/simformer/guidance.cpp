@@ -1,0 +1,216 @@
+#include "sbi/simformer/guidance.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include "core/error.h"
+#include "core/ops.h"
+
+namespace amor::sbi::simformer {
+
+namespace {
+
+// σ(−u) = 1/(1 + e^u), without overflow for large |u|.
+double sigmoid_of_negative(double u) {
+  if (u >= 0) {
+    const double e = std::exp(-u);
+    return e / (1.0 + e);
+  }
+  return 1.0 / (1.0 + std::exp(u));
+}
+
+// The logistic curve's best slope for the standard normal CDF: Φ(u) ≈ σ(1.702 u).
+constexpr double kLogisticForProbit = 1.702;
+
+}  // namespace
+
+Constraints::Constraints(int64_t tokens) : tokens_(tokens) {
+  if (tokens < 0) throw ValueError("guidance: the number of entries must be >= 0");
+}
+
+Constraints& Constraints::add_interval(int64_t index, double lower, double upper) {
+  if (index < 0 || index >= tokens_)
+    throw ValueError("guidance: interval on entry " + std::to_string(index) + " outside [0, " +
+                     std::to_string(tokens_) + ")");
+  if (std::isnan(lower) || std::isnan(upper))
+    throw ValueError("guidance: interval bound on entry " + std::to_string(index) + " is NaN");
+  if (lower > upper)
+    throw ValueError("guidance: empty interval [" + std::to_string(lower) + ", " + std::to_string(upper) +
+                     "] on entry " + std::to_string(index));
+  if (std::isinf(lower) && std::isinf(upper))
+    throw ValueError("guidance: interval on entry " + std::to_string(index) + " has no finite bound");
+  if (lower == std::numeric_limits<double>::infinity() || upper == -std::numeric_limits<double>::infinity())
+    throw ValueError("guidance: interval on entry " + std::to_string(index) + " is empty");
+  if (std::isfinite(upper)) {
+    std::vector<double> w(size_t(tokens_), 0.0);
+    w[size_t(index)] = 1.0;
+    halfspaces_.push_back({std::move(w), upper});
+  }
+  if (std::isfinite(lower)) {
+    std::vector<double> w(size_t(tokens_), 0.0);
+    w[size_t(index)] = -1.0;
+    halfspaces_.push_back({std::move(w), -lower});
+  }
+  return *this;
+}
+
+Constraints& Constraints::add_linear(std::vector<double> weights, double bound) {
+  if (int64_t(weights.size()) != tokens_)
+    throw ValueError("guidance: a linear constraint needs " + std::to_string(tokens_) + " weights, got " +
+                     std::to_string(weights.size()));
+  bool any = false;
+  for (double w : weights) {
+    if (!std::isfinite(w)) throw ValueError("guidance: a linear constraint has a non-finite weight");
+    any = any || w != 0.0;
+  }
+  if (!any) throw ValueError("guidance: a linear constraint has all weights zero");
+  if (!std::isfinite(bound)) throw ValueError("guidance: a linear constraint's bound must be finite");
+  halfspaces_.push_back({std::move(weights), bound});
+  return *this;
+}
+
+Constraints& Constraints::add_polytope(const Tensor& a, const Tensor& b) {
+  if (a.dim() != 2 || a.size(1) != tokens_ || b.dim() != 1 || b.size(0) != a.size(0))
+    throw ShapeError("guidance: a polytope needs A [K, " + std::to_string(tokens_) + "] and b [K], got " +
+                     a.shape().str() + " and " + b.shape().str());
+  const Tensor a64 = a.to(DType::F64).contiguous(), b64 = b.to(DType::F64).contiguous();
+  for (int64_t k = 0; k < a.size(0); ++k) {
+    const double* row = a64.data<double>() + k * tokens_;
+    add_linear(std::vector<double>(row, row + tokens_), b64.data<double>()[k]);
+  }
+  return *this;
+}
+
+std::vector<bool> Constraints::constrained_entries() const {
+  std::vector<bool> out(size_t(tokens_), false);
+  for (const HalfSpace& h : halfspaces_)
+    for (size_t i = 0; i < h.weights.size(); ++i) out[i] = out[i] || h.weights[i] != 0.0;
+  return out;
+}
+
+bool Constraints::satisfied(const double* z) const {
+  for (const HalfSpace& h : halfspaces_) {
+    double dot = 0;
+    for (size_t i = 0; i < h.weights.size(); ++i) dot += h.weights[i] * z[i];
+    if (dot > h.bound) return false;
+  }
+  return true;
+}
+
+Constraints Constraints::standardised(const std::vector<double>& mean, const std::vector<double>& std) const {
+  if (int64_t(mean.size()) != tokens_ || int64_t(std.size()) != tokens_)
+    throw ValueError("guidance: standardisation needs " + std::to_string(tokens_) + " means and stds");
+  Constraints out(tokens_);
+  for (const HalfSpace& h : halfspaces_) {
+    HalfSpace s{h.weights, h.bound};
+    for (size_t i = 0; i < s.weights.size(); ++i) {
+      s.bound -= h.weights[i] * mean[i];
+      s.weights[i] = h.weights[i] * std[i];
+    }
+    out.halfspaces_.push_back(std::move(s));
+  }
+  return out;
+}
+
+GuidanceScale parse_guidance_scale(const std::string& name) {
+  if (name == "inverse_variance") return GuidanceScale::InverseVariance;
+  if (name == "posterior_width") return GuidanceScale::PosteriorWidth;
+  throw ValueError("guidance: unknown scale '" + name + "' (inverse_variance or posterior_width)");
+}
+
+std::string to_string(GuidanceScale scale) {
+  return scale == GuidanceScale::InverseVariance ? "inverse_variance" : "posterior_width";
+}
+
+void GuidanceOptions::validate() const {
+  if (!(sharpness > 0) || !std::isfinite(sharpness))
+    throw ValueError("guidance: sharpness must be a positive number");
+  if (!(bias >= 0) || !std::isfinite(bias)) throw ValueError("guidance: bias must be >= 0");
+  if (recurrence < 0) throw ValueError("guidance: recurrence must be >= 0");
+}
+
+nlohmann::json GuidanceOptions::to_json() const {
+  return {{"scale", to_string(scale)}, {"sharpness", sharpness}, {"bias", bias}, {"recurrence", recurrence}};
+}
+
+GuidanceOptions GuidanceOptions::from_json(const nlohmann::json& j, GuidanceOptions o) {
+  if (!j.is_object()) throw ValueError("guidance: options must be a JSON object");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& k = it.key();
+    const nlohmann::json& v = it.value();
+    if (k == "scale") {
+      if (!v.is_string()) throw ValueError("guidance: 'scale' must be a string");
+      o.scale = parse_guidance_scale(v.get<std::string>());
+    } else if (k == "sharpness" || k == "bias") {
+      if (!v.is_number()) throw ValueError("guidance: '" + k + "' must be a number");
+      (k == "sharpness" ? o.sharpness : o.bias) = v.get<double>();
+    } else if (k == "recurrence") {
+      if (!v.is_number_integer()) throw ValueError("guidance: 'recurrence' must be an integer");
+      o.recurrence = v.get<int64_t>();
+    } else {
+      throw ValueError("guidance: unknown option '" + k + "' (scale, sharpness, bias, recurrence)");
+    }
+  }
+  o.validate();
+  return o;
+}
+
+Tensor guidance_gradient(const Constraints& constraints, const Sde& sde, const GuidanceOptions& options,
+                         const Tensor& x0_hat, double t) {
+  const int64_t tokens = constraints.tokens();
+  if (x0_hat.dim() != 2 || x0_hat.size(1) != tokens)
+    throw ShapeError("guidance: x̂₀ must be [m, " + std::to_string(tokens) + "], got " + x0_hat.shape().str());
+  const int64_t m = x0_hat.size(0);
+  const Tensor x = x0_hat.to(DType::F64).contiguous();
+  const double* xd = x.data<double>();
+  Tensor out = Tensor::empty({m, tokens}, DType::F32);
+  float* od = out.data<float>();
+  const double a = sde.mean_factor(t), s = sde.std(t);
+
+  // Per half-space slope k and the factor J on the whole term.
+  const auto& hs = constraints.halfspaces();
+  std::vector<double> slope(hs.size());
+  double jacobian = 1.0;
+  if (options.scale == GuidanceScale::InverseVariance) {
+    for (double& k : slope) k = options.sharpness / (s * s + options.bias);
+  } else {
+    const double tau = s / std::sqrt(a * a + s * s);
+    jacobian = a / (a * a + s * s);
+    for (size_t h = 0; h < hs.size(); ++h) {
+      double norm2 = 0;
+      for (double w : hs[h].weights) norm2 += w * w;
+      slope[h] = kLogisticForProbit * options.sharpness / (std::sqrt(norm2) * tau);
+    }
+  }
+  std::vector<double> grad(static_cast<size_t>(tokens));
+  for (int64_t r = 0; r < m; ++r) {
+    const double* row = xd + r * tokens;
+    std::fill(grad.begin(), grad.end(), 0.0);
+    for (size_t h = 0; h < hs.size(); ++h) {
+      const std::vector<double>& w = hs[h].weights;
+      double margin = hs[h].bound;  // c − w·x̂₀
+      for (int64_t i = 0; i < tokens; ++i) margin -= w[size_t(i)] * row[i];
+      // d/dx̂₀ log σ(k·margin) = −w · k · σ(−k·margin)
+      const double coef = slope[h] * sigmoid_of_negative(slope[h] * margin);
+      for (int64_t i = 0; i < tokens; ++i) grad[size_t(i)] -= w[size_t(i)] * coef;
+    }
+    for (int64_t i = 0; i < tokens; ++i) od[r * tokens + i] = float(jacobian * grad[size_t(i)]);
+  }
+  return out;
+}
+
+ScoreFunction guided_score(ScoreFunction score, const Sde& sde, Constraints constraints, GuidanceOptions options) {
+  options.validate();
+  return [score = std::move(score), sde, constraints = std::move(constraints), options](const Tensor& x_t,
+                                                                                       double t) {
+    const Tensor s_hat = score(x_t, t);
+    if (constraints.empty()) return s_hat;
+    const double a = sde.mean_factor(t), s = sde.std(t);
+    const Tensor x0_hat = (x_t + s_hat * (s * s)) * (1.0 / a);  // Tweedie
+    return s_hat + guidance_gradient(constraints, sde, options, x0_hat, t);
+  };
+}
+
+}  // namespace amor::sbi::simformer

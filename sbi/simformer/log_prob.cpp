@@ -1,0 +1,127 @@
+#include "sbi/simformer/log_prob.h"
+
+#include <cmath>
+#include <numbers>
+
+#include "core/autograd.h"
+#include "core/error.h"
+#include "core/node.h"
+#include "core/ops.h"
+
+namespace amor::sbi::simformer {
+
+DivergenceKind parse_divergence_kind(const std::string& name) {
+  if (name == "exact") return DivergenceKind::Exact;
+  if (name == "hutchinson") return DivergenceKind::Hutchinson;
+  throw ValueError("log_prob: unknown divergence '" + name + "' (exact or hutchinson)");
+}
+
+std::string to_string(DivergenceKind kind) { return kind == DivergenceKind::Exact ? "exact" : "hutchinson"; }
+
+void LogProbOptions::validate() const {
+  if (steps <= 0) throw ValueError("log_prob: steps must be positive, got " + std::to_string(steps));
+  if (probes <= 0) throw ValueError("log_prob: probes must be positive, got " + std::to_string(probes));
+}
+
+Tensor probability_flow_divergence(const ScoreFunction& score, const Sde& sde, const Tensor& x, const Tensor& latent,
+                                   double t, DivergenceKind kind, const Tensor& probes_noise, Tensor* velocity) {
+  const int64_t m = x.size(0), tokens = x.size(1);
+  EnableGradGuard grad_on;
+  Tensor xg = x.detach().to(DType::F32).clone();
+  xg.requires_grad_(true);
+  const Tensor s = score(xg, t);  // [m, T]
+  if (s.shape() != xg.shape())
+    throw ShapeError("log_prob: the score returned " + s.shape().str() + " for x_t " + xg.shape().str());
+  if (!s.requires_grad())
+    throw ValueError("log_prob: the score is not differentiable with respect to x_t (run it with autodiff on)");
+  const double f = sde.drift_factor(t), g = sde.diffusion(t);
+  const Tensor lat = latent.to(DType::F64).contiguous();
+  const double* ld = lat.data<double>();
+
+  // Σ_i ∂ŝ_i/∂x_i over the latent entries, per row.
+  std::vector<double> trace(size_t(m), 0.0);
+  if (kind == DivergenceKind::Exact) {
+    std::vector<int64_t> columns;
+    for (int64_t i = 0; i < tokens; ++i) {
+      bool any = false;
+      for (int64_t r = 0; r < m && !any; ++r) any = ld[r * tokens + i] != 0.0;
+      if (any) columns.push_back(i);
+    }
+    for (size_t c = 0; c < columns.size(); ++c) {
+      const int64_t i = columns[c];
+      Tensor pick = zeros({m, tokens});
+      for (int64_t r = 0; r < m; ++r) pick.data<float>()[r * tokens + i] = 1.0f;
+      const Tensor row = grad({s}, {xg}, {pick}, /*retain_graph=*/c + 1 < columns.size(), /*allow_unused=*/true)[0];
+      if (!row.defined()) continue;  // the score does not depend on x: zero divergence
+      const Tensor rc = row.to(DType::F64).contiguous();
+      for (int64_t r = 0; r < m; ++r) trace[size_t(r)] += rc.data<double>()[r * tokens + i] * ld[r * tokens + i];
+    }
+  } else {
+    const int64_t probes = probes_noise.size(0);
+    for (int64_t p = 0; p < probes; ++p) {
+      const Tensor eps = (probes_noise.select(0, p) * latent.to(DType::F32)).contiguous();  // [m, T]
+      const Tensor vjp = grad({s}, {xg}, {eps}, /*retain_graph=*/p + 1 < probes, /*allow_unused=*/true)[0];
+      if (!vjp.defined()) continue;
+      const Tensor prod = sum((vjp * eps).to(DType::F64), {1}).contiguous();
+      for (int64_t r = 0; r < m; ++r) trace[size_t(r)] += prod.data<double>()[r] / double(probes);
+    }
+  }
+  Tensor out = Tensor::empty({m}, DType::F64);
+  for (int64_t r = 0; r < m; ++r) {
+    double count = 0;
+    for (int64_t i = 0; i < tokens; ++i) count += ld[r * tokens + i];
+    out.data<double>()[r] = f * count - 0.5 * g * g * trace[size_t(r)];
+  }
+  if (velocity) {
+    NoGradGuard no_grad;
+    *velocity = ((x.to(DType::F32) * f - s.detach() * (0.5 * g * g)) * latent.to(DType::F32)).contiguous();
+  }
+  return out;
+}
+
+Tensor probability_flow_log_prob(const ScoreFunction& score, const Sde& sde, const Tensor& x0, const Tensor& latent,
+                                 const LogProbOptions& options, Generator& gen) {
+  options.validate();
+  if (x0.dim() != 2 || latent.shape() != x0.shape())
+    throw ShapeError("log_prob: x0 must be [m, T] and latent the same shape, got " + x0.shape().str() + " and " +
+                     latent.shape().str());
+  const int64_t m = x0.size(0), tokens = x0.size(1);
+  Tensor probes;
+  if (options.divergence == DivergenceKind::Hutchinson)
+    probes = bernoulli(Shape{options.probes, m, tokens}, 0.5, gen).to(DType::F32) * 2.0 - 1.0;  // ±1
+
+  // Heun's method on t_min = t_0 < ... < t_steps = t_max, the divergence integrated alongside.
+  std::vector<double> grid(size_t(options.steps) + 1);
+  for (int64_t k = 0; k <= options.steps; ++k)
+    grid[size_t(k)] = sde.t_min + (sde.t_max - sde.t_min) * double(k) / double(options.steps);
+  grid.back() = sde.t_max;
+  Tensor x = x0.to(DType::F32).contiguous();
+  std::vector<double> integral(size_t(m), 0.0);
+  for (int64_t k = 0; k < options.steps; ++k) {
+    const double t = grid[size_t(k)], t_next = grid[size_t(k) + 1], dt = t_next - t;
+    Tensor v1, v2;
+    const Tensor d1 = probability_flow_divergence(score, sde, x, latent, t, options.divergence, probes, &v1);
+    const Tensor x_pred = x + v1 * dt;
+    const Tensor d2 = probability_flow_divergence(score, sde, x_pred, latent, t_next, options.divergence, probes, &v2);
+    x = (x + (v1 + v2) * (0.5 * dt)).contiguous();
+    for (int64_t r = 0; r < m; ++r)
+      integral[size_t(r)] += 0.5 * dt * (d1.data<double>()[r] + d2.data<double>()[r]);
+  }
+  // log N(x_T; 0, α_T² + s_T²) over the latent entries.
+  const double a = sde.mean_factor(sde.t_max), s = sde.std(sde.t_max);
+  const double var = a * a + s * s;
+  const Tensor xt = x.to(DType::F64).contiguous(), lat = latent.to(DType::F64).contiguous();
+  Tensor out = Tensor::empty({m}, DType::F64);
+  for (int64_t r = 0; r < m; ++r) {
+    double lp = 0;
+    for (int64_t i = 0; i < tokens; ++i) {
+      if (lat.data<double>()[r * tokens + i] == 0.0) continue;
+      const double z = xt.data<double>()[r * tokens + i];
+      lp += -0.5 * z * z / var - 0.5 * std::log(2.0 * std::numbers::pi * var);
+    }
+    out.data<double>()[r] = lp + integral[size_t(r)];
+  }
+  return out;
+}
+
+}  // namespace amor::sbi::simformer
