@@ -5,7 +5,9 @@
 #include <limits>
 #include <utility>
 
+#include "core/autograd.h"
 #include "core/error.h"
+#include "core/node.h"
 #include "core/ops.h"
 
 namespace amor::sbi::simformer {
@@ -117,11 +119,17 @@ Constraints Constraints::standardised(const std::vector<double>& mean, const std
 GuidanceScale parse_guidance_scale(const std::string& name) {
   if (name == "inverse_variance") return GuidanceScale::InverseVariance;
   if (name == "posterior_width") return GuidanceScale::PosteriorWidth;
-  throw ValueError("guidance: unknown scale '" + name + "' (inverse_variance or posterior_width)");
+  if (name == "tweedie") return GuidanceScale::Tweedie;
+  throw ValueError("guidance: unknown scale '" + name + "' (inverse_variance, posterior_width or tweedie)");
 }
 
 std::string to_string(GuidanceScale scale) {
-  return scale == GuidanceScale::InverseVariance ? "inverse_variance" : "posterior_width";
+  switch (scale) {
+    case GuidanceScale::InverseVariance: return "inverse_variance";
+    case GuidanceScale::PosteriorWidth: return "posterior_width";
+    case GuidanceScale::Tweedie: return "tweedie";
+  }
+  return "?";
 }
 
 void GuidanceOptions::validate() const {
@@ -159,6 +167,8 @@ GuidanceOptions GuidanceOptions::from_json(const nlohmann::json& j, GuidanceOpti
 
 Tensor guidance_gradient(const Constraints& constraints, const Sde& sde, const GuidanceOptions& options,
                          const Tensor& x0_hat, double t) {
+  if (options.scale == GuidanceScale::Tweedie)
+    throw ValueError("guidance: the tweedie scale needs the score's Jacobian; use guided_score");
   const int64_t tokens = constraints.tokens();
   if (x0_hat.dim() != 2 || x0_hat.size(1) != tokens)
     throw ShapeError("guidance: x̂₀ must be [m, " + std::to_string(tokens) + "], got " + x0_hat.shape().str());
@@ -201,10 +211,62 @@ Tensor guidance_gradient(const Constraints& constraints, const Sde& sde, const G
   return out;
 }
 
+namespace {
+
+// The tweedie schedule: with D(x) = (x + s²·ŝ(x))/α and u_h = (∂D/∂x)ᵀ w_h (one vector-Jacobian
+// product per half-space),
+//   Var(w_h·x_0 | x_t) = (s²/α)·w_h·u_h,   k_h = 1.702·sharpness/√Var,
+//   ∇_{x_t} log σ(k_h·(c_h − w_h·D)) = −k_h·σ(−k_h·margin_h)·u_h.
+// In float32, I + s²·∂ŝ/∂x cancels when s is far below the data's scale; the variance is floored at
+// 1 % of (s/α)²·|w|² (the width is then far below the data's scale anyway).
+Tensor tweedie_guided(const ScoreFunction& score, const Sde& sde, const Constraints& constraints,
+                      const GuidanceOptions& options, const Tensor& x_t, double t) {
+  const int64_t m = x_t.size(0), tokens = x_t.size(1);
+  EnableGradGuard grad_on;
+  Tensor xg = x_t.detach().to(DType::F32).clone();
+  xg.requires_grad_(true);
+  const Tensor s_hat = score(xg, t);
+  if (!s_hat.requires_grad())
+    throw ValueError("guidance: the tweedie scale needs a score differentiable with respect to x_t");
+  const double a = sde.mean_factor(t), s = sde.std(t);
+  const Tensor d = (xg + s_hat * (s * s)) * (1.0 / a);  // [m, T]
+  const Tensor d64 = d.detach().to(DType::F64).contiguous();
+  const auto& hs = constraints.halfspaces();
+  std::vector<double> total(size_t(m * tokens), 0.0);
+  for (size_t h = 0; h < hs.size(); ++h) {
+    const std::vector<double>& w = hs[h].weights;
+    std::vector<float> w_rows(size_t(m * tokens));
+    double norm2 = 0;
+    for (int64_t i = 0; i < tokens; ++i) norm2 += w[size_t(i)] * w[size_t(i)];
+    for (int64_t r = 0; r < m; ++r)
+      for (int64_t i = 0; i < tokens; ++i) w_rows[size_t(r * tokens + i)] = float(w[size_t(i)]);
+    const Tensor u = grad({d}, {xg}, {from_vector(w_rows, {m, tokens})}, /*retain_graph=*/h + 1 < hs.size(),
+                          /*allow_unused=*/true)[0];
+    const Tensor u64 = u.defined() ? u.to(DType::F64).contiguous() : zeros({m, tokens}, {.dtype = DType::F64});
+    const double floor = 0.01 * (s * s) / (a * a) * norm2;
+    for (int64_t r = 0; r < m; ++r) {
+      const double* ur = u64.data<double>() + r * tokens;
+      const double* dr = d64.data<double>() + r * tokens;
+      double wu = 0, margin = hs[h].bound;
+      for (int64_t i = 0; i < tokens; ++i) wu += w[size_t(i)] * ur[i], margin -= w[size_t(i)] * dr[i];
+      const double var = std::max((s * s / a) * wu, floor);
+      const double k = kLogisticForProbit * options.sharpness / std::sqrt(var);
+      const double coef = k * sigmoid_of_negative(k * margin);
+      for (int64_t i = 0; i < tokens; ++i) total[size_t(r * tokens + i)] -= coef * ur[i];
+    }
+  }
+  std::vector<float> g(total.begin(), total.end());
+  return s_hat.detach() + from_vector(g, {m, tokens});
+}
+
+}  // namespace
+
 ScoreFunction guided_score(ScoreFunction score, const Sde& sde, Constraints constraints, GuidanceOptions options) {
   options.validate();
   return [score = std::move(score), sde, constraints = std::move(constraints), options](const Tensor& x_t,
                                                                                        double t) {
+    if (!constraints.empty() && options.scale == GuidanceScale::Tweedie)
+      return tweedie_guided(score, sde, constraints, options, x_t, t);
     const Tensor s_hat = score(x_t, t);
     if (constraints.empty()) return s_hat;
     const double a = sde.mean_factor(t), s = sde.std(t);

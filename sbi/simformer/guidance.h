@@ -7,7 +7,7 @@
 // x̂₀ = D(x_t) = (x_t + s²·ŝ)/α (reverse_sampler.h) by a product of sigmoids, one per half-space:
 //   log c(x̂₀, t) = Σ_k log σ(k_t · (c_k − w_k·x̂₀)),
 //   ŝ_guided = ŝ + J_t · ∇_{x̂₀} log c(x̂₀, t).
-// Two schedules for the sharpness k_t (s = std(t), α = mean_factor(t)):
+// Three schedules for the sharpness k_t (s = std(t), α = mean_factor(t)):
 //   inverse_variance  the reference's: k_t = sharpness / (s² + bias), J_t = 1 (the Jacobian of x̂₀
 //                     with respect to x_t is ignored).
 //   posterior_width   the sigmoid's width matched to the spread of x_0 given x_t for standardised
@@ -18,7 +18,14 @@
 //                     logistic-for-probit swap; with the exact score of a Gaussian it matches the
 //                     truncated distribution (tests/sbi/test_simformer_guidance.cpp), where the
 //                     reference's schedule stays visibly off (KS distance 0.04–0.1 for 1-D
-//                     truncated normals).
+//                     truncated normals). Per entry: blind to correlations between entries.
+//   tweedie           (default) the same matching with the full Jacobian, by autodiff through the
+//                     score: the gradient is (∂x̂₀/∂x_t)ᵀ∇_{x̂₀} log c, and each half-space's width
+//                     is the Tweedie posterior variance Var(w·x_0 | x_t) = (s²/α)·wᵀ(∂x̂₀/∂x_t)w,
+//                     so a constraint on one entry also steers the entries correlated with it
+//                     (exact for Gaussian data up to the logistic-for-probit swap). Costs one
+//                     backward pass through the score per half-space per evaluation; needs a
+//                     differentiable score (the network is).
 // Self-recurrence (Bansal et al. 2023; reference `resampling_steps`): after each guided step the
 // state is re-noised back to the step's start time with the forward kernel and the step is redone,
 // `recurrence` times; integrate_reverse(..., recurrence) does that.
@@ -75,14 +82,14 @@ class Constraints {
   std::vector<HalfSpace> halfspaces_;
 };
 
-enum class GuidanceScale { InverseVariance, PosteriorWidth };
+enum class GuidanceScale { InverseVariance, PosteriorWidth, Tweedie };
 
-// "inverse_variance", "posterior_width"; ValueError naming the choices.
+// "inverse_variance", "posterior_width", "tweedie"; ValueError naming the choices.
 GuidanceScale parse_guidance_scale(const std::string& name);
 std::string to_string(GuidanceScale scale);
 
 struct GuidanceOptions {
-  GuidanceScale scale = GuidanceScale::PosteriorWidth;
+  GuidanceScale scale = GuidanceScale::Tweedie;
   double sharpness = 1.0;  // multiplies k_t
   double bias = 0.0;       // inverse_variance only: k_t = sharpness / (s² + bias)
   int64_t recurrence = 0;  // self-recurrence repeats per step (the reference uses 0, 5 or 25)
@@ -94,7 +101,8 @@ struct GuidanceOptions {
 };
 
 // The guidance term J_t·∇_{x̂₀} log c(x̂₀, t) for x̂₀ [m, T] (float32 or float64) -> [m, T]
-// float32. constraints in the same units as x̂₀.
+// float32, for the inverse_variance and posterior_width schedules (ValueError for tweedie, which
+// needs the score: guided_score). constraints in the same units as x̂₀.
 Tensor guidance_gradient(const Constraints& constraints, const Sde& sde, const GuidanceOptions& options,
                          const Tensor& x0_hat, double t);
 
