@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numbers>
 #include <utility>
 
 #include "core/autograd.h"
@@ -23,8 +24,13 @@ double sigmoid_of_negative(double u) {
   return 1.0 / (1.0 + std::exp(u));
 }
 
-// The logistic curve's best slope for the standard normal CDF: Φ(u) ≈ σ(1.702 u).
-constexpr double kLogisticForProbit = 1.702;
+// d/dz log Φ(z) = φ(z)/Φ(z) (the inverse Mills ratio of −z), stable for any z: Φ(z) through erfc
+// down to z = −37 (where erfc still has a normal double), then the asymptote −z + 1/(−z)... ≈ −z/(1 − 1/z²).
+double log_normal_cdf_slope(double z) {
+  if (z < -37.0) return -z / (1.0 - 1.0 / (z * z));
+  const double phi = std::exp(-0.5 * z * z) / std::sqrt(2.0 * std::numbers::pi);
+  return phi / (0.5 * std::erfc(-z / std::numbers::sqrt2));
+}
 
 }  // namespace
 
@@ -179,21 +185,20 @@ Tensor guidance_gradient(const Constraints& constraints, const Sde& sde, const G
   float* od = out.data<float>();
   const double a = sde.mean_factor(t), s = sde.std(t);
 
-  // Per half-space slope k and the factor J on the whole term.
+  // inverse_variance: d/dx̂₀ log σ(k·margin) = −w·k·σ(−k·margin), k = sharpness/(s² + bias), J = 1.
+  // posterior_width: d/dx̂₀ log Φ(margin/width) = −w·φ/Φ(z)/width, z = margin/width,
+  //   width = |w|·τ/sharpness, τ² = s²/(α² + s²), J = α/(α² + s²).
   const auto& hs = constraints.halfspaces();
-  std::vector<double> slope(hs.size());
-  double jacobian = 1.0;
-  if (options.scale == GuidanceScale::InverseVariance) {
-    for (double& k : slope) k = options.sharpness / (s * s + options.bias);
-  } else {
-    const double tau = s / std::sqrt(a * a + s * s);
-    jacobian = a / (a * a + s * s);
-    for (size_t h = 0; h < hs.size(); ++h) {
-      double norm2 = 0;
-      for (double w : hs[h].weights) norm2 += w * w;
-      slope[h] = kLogisticForProbit * options.sharpness / (std::sqrt(norm2) * tau);
-    }
+  const bool reference = options.scale == GuidanceScale::InverseVariance;
+  const double jacobian = reference ? 1.0 : a / (a * a + s * s);
+  const double tau = s / std::sqrt(a * a + s * s);
+  std::vector<double> width(hs.size());
+  for (size_t h = 0; h < hs.size(); ++h) {
+    double norm2 = 0;
+    for (double w : hs[h].weights) norm2 += w * w;
+    width[h] = std::sqrt(norm2) * tau / options.sharpness;
   }
+  const double k = options.sharpness / (s * s + options.bias);
   std::vector<double> grad(static_cast<size_t>(tokens));
   for (int64_t r = 0; r < m; ++r) {
     const double* row = xd + r * tokens;
@@ -202,8 +207,8 @@ Tensor guidance_gradient(const Constraints& constraints, const Sde& sde, const G
       const std::vector<double>& w = hs[h].weights;
       double margin = hs[h].bound;  // c − w·x̂₀
       for (int64_t i = 0; i < tokens; ++i) margin -= w[size_t(i)] * row[i];
-      // d/dx̂₀ log σ(k·margin) = −w · k · σ(−k·margin)
-      const double coef = slope[h] * sigmoid_of_negative(slope[h] * margin);
+      const double coef = reference ? k * sigmoid_of_negative(k * margin)
+                                    : log_normal_cdf_slope(margin / width[h]) / width[h];
       for (int64_t i = 0; i < tokens; ++i) grad[size_t(i)] -= w[size_t(i)] * coef;
     }
     for (int64_t i = 0; i < tokens; ++i) od[r * tokens + i] = float(jacobian * grad[size_t(i)]);
@@ -215,8 +220,8 @@ namespace {
 
 // The tweedie schedule: with D(x) = (x + s²·ŝ(x))/α and u_h = (∂D/∂x)ᵀ w_h (one vector-Jacobian
 // product per half-space),
-//   Var(w_h·x_0 | x_t) = (s²/α)·w_h·u_h,   k_h = 1.702·sharpness/√Var,
-//   ∇_{x_t} log σ(k_h·(c_h − w_h·D)) = −k_h·σ(−k_h·margin_h)·u_h.
+//   Var(w_h·x_0 | x_t) = (s²/α)·w_h·u_h,   width_h = √Var/sharpness,
+//   ∇_{x_t} log Φ((c_h − w_h·D)/width_h) = −φ/Φ(z_h)/width_h·u_h,  z_h = margin_h/width_h.
 // In float32, I + s²·∂ŝ/∂x cancels when s is far below the data's scale; the variance is floored at
 // 1 % of (s/α)²·|w|² (the width is then far below the data's scale anyway).
 Tensor tweedie_guided(const ScoreFunction& score, const Sde& sde, const Constraints& constraints,
@@ -250,8 +255,8 @@ Tensor tweedie_guided(const ScoreFunction& score, const Sde& sde, const Constrai
       double wu = 0, margin = hs[h].bound;
       for (int64_t i = 0; i < tokens; ++i) wu += w[size_t(i)] * ur[i], margin -= w[size_t(i)] * dr[i];
       const double var = std::max((s * s / a) * wu, floor);
-      const double k = kLogisticForProbit * options.sharpness / std::sqrt(var);
-      const double coef = k * sigmoid_of_negative(k * margin);
+      const double width = std::sqrt(var) / options.sharpness;
+      const double coef = log_normal_cdf_slope(margin / width) / width;
       for (int64_t i = 0; i < tokens; ++i) total[size_t(r * tokens + i)] -= coef * ur[i];
     }
   }

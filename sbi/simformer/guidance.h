@@ -4,28 +4,31 @@
 // retraining. The exact score of the restricted distribution is
 //   ∇ log p_t(x_t | C) = ∇ log p_t(x_t) + ∇ log P(x_0 ∈ C | x_t),
 // and the guidance approximates the second term on the denoised (Tweedie) estimate
-// x̂₀ = D(x_t) = (x_t + s²·ŝ)/α (reverse_sampler.h) by a product of sigmoids, one per half-space:
-//   log c(x̂₀, t) = Σ_k log σ(k_t · (c_k − w_k·x̂₀)),
-//   ŝ_guided = ŝ + J_t · ∇_{x̂₀} log c(x̂₀, t).
-// Three schedules for the sharpness k_t (s = std(t), α = mean_factor(t)):
-//   inverse_variance  the reference's: k_t = sharpness / (s² + bias), J_t = 1 (the Jacobian of x̂₀
-//                     with respect to x_t is ignored).
-//   posterior_width   the sigmoid's width matched to the spread of x_0 given x_t for standardised
-//                     (unit-variance) data: Var(x_0 | x_t) ≈ τ² = s²/(α² + s²) per entry, so
-//                     P(w·x_0 ≤ c | x_t) ≈ Φ(m/(|w|τ)) ≈ σ(1.702·m/(|w|τ)), m = c − w·x̂₀; then
-//                     k_t = 1.702·sharpness/(|w|·τ) and J_t = α/(α² + s²), the Jacobian
-//                     ∂x̂₀/∂x_t under that Gaussian. Exact for Gaussian data up to the
-//                     logistic-for-probit swap; with the exact score of a Gaussian it matches the
-//                     truncated distribution (tests/sbi/test_simformer_guidance.cpp), where the
-//                     reference's schedule stays visibly off (KS distance 0.04–0.1 for 1-D
-//                     truncated normals). Per entry: blind to correlations between entries.
-//   tweedie           (default) the same matching with the full Jacobian, by autodiff through the
-//                     score: the gradient is (∂x̂₀/∂x_t)ᵀ∇_{x̂₀} log c, and each half-space's width
-//                     is the Tweedie posterior variance Var(w·x_0 | x_t) = (s²/α)·wᵀ(∂x̂₀/∂x_t)w,
-//                     so a constraint on one entry also steers the entries correlated with it
-//                     (exact for Gaussian data up to the logistic-for-probit swap). Costs one
-//                     backward pass through the score per half-space per evaluation; needs a
-//                     differentiable score (the network is).
+// x̂₀ = D(x_t) = (x_t + s²·ŝ)/α (reverse_sampler.h) by one factor per half-space (margin
+// m_k = c_k − w_k·x̂₀):
+//   ŝ_guided = ŝ + J_t · ∇_{x̂₀} Σ_k log c_k(m_k, t).
+// Three schedules (s = std(t), α = mean_factor(t)):
+//   inverse_variance  the reference's: c_k = σ(k_t·m_k), a logistic sigmoid with
+//                     k_t = sharpness / (s² + bias), and J_t = 1 (the Jacobian of x̂₀ with respect
+//                     to x_t is ignored). It keeps samples inside, but with the exact score of a
+//                     Gaussian its samples stay visibly off the truncated distribution (KS
+//                     distance 0.04–0.1 for 1-D truncated normals, tests/sbi/
+//                     test_simformer_guidance.cpp).
+//   posterior_width   c_k = Φ(m_k / width), the probability that w·x_0 ≤ c when x_0 | x_t is
+//                     Gaussian around x̂₀ with the spread it has for standardised (unit-variance)
+//                     data, τ² = s²/(α² + s²) per entry: width = |w|·τ/sharpness, and
+//                     J_t = α/(α² + s²), the Jacobian ∂x̂₀/∂x_t under that Gaussian. Exact for a
+//                     one-sided constraint on a standard normal entry. Per entry: blind to
+//                     correlations between entries.
+//   tweedie           (default) the same with the full Jacobian, by autodiff through the score:
+//                     the gradient is (∂x̂₀/∂x_t)ᵀ∇_{x̂₀} log c, and each half-space's width is
+//                     the Tweedie posterior variance Var(w·x_0 | x_t) = (s²/α)·wᵀ(∂x̂₀/∂x_t)w
+//                     (over sharpness), so a constraint on one entry also steers the entries
+//                     correlated with it. Exact for a one-sided constraint on Gaussian data.
+//                     Costs one backward pass through the score per half-space per evaluation;
+//                     needs a differentiable score (the network is).
+// An interval is two half-spaces, so its factor is Φ(u)·Φ(−l) instead of Φ(u) − Φ(l): close when
+// the interval is wide against the width, which it becomes as t → 0.
 // Self-recurrence (Bansal et al. 2023; reference `resampling_steps`): after each guided step the
 // state is re-noised back to the step's start time with the forward kernel and the step is redone,
 // `recurrence` times; integrate_reverse(..., recurrence) does that.
@@ -90,7 +93,7 @@ std::string to_string(GuidanceScale scale);
 
 struct GuidanceOptions {
   GuidanceScale scale = GuidanceScale::Tweedie;
-  double sharpness = 1.0;  // multiplies k_t
+  double sharpness = 1.0;  // multiplies k_t (inverse_variance), divides the width (the others)
   double bias = 0.0;       // inverse_variance only: k_t = sharpness / (s² + bias)
   int64_t recurrence = 0;  // self-recurrence repeats per step (the reference uses 0, 5 or 25)
 
@@ -100,7 +103,7 @@ struct GuidanceOptions {
   static GuidanceOptions from_json(const nlohmann::json& j) { return from_json(j, GuidanceOptions{}); }
 };
 
-// The guidance term J_t·∇_{x̂₀} log c(x̂₀, t) for x̂₀ [m, T] (float32 or float64) -> [m, T]
+// The guidance term J_t·∇_{x̂₀} Σ_k log c_k for x̂₀ [m, T] (float32 or float64) -> [m, T]
 // float32, for the inverse_variance and posterior_width schedules (ValueError for tweedie, which
 // needs the score: guided_score). constraints in the same units as x̂₀.
 Tensor guidance_gradient(const Constraints& constraints, const Sde& sde, const GuidanceOptions& options,

@@ -23,8 +23,12 @@ void LogProbOptions::validate() const {
   if (probes <= 0) throw ValueError("log_prob: probes must be positive, got " + std::to_string(probes));
 }
 
-Tensor probability_flow_divergence(const ScoreFunction& score, const Sde& sde, const Tensor& x, const Tensor& latent,
-                                   double t, DivergenceKind kind, const Tensor& probes_noise, Tensor* velocity) {
+namespace {
+
+// Σ_{i latent} ∂ŝ_i/∂x_i per row ([m] float64, exact or Hutchinson's estimate) and ŝ itself
+// (*score_out, detached [m, T] float32).
+std::vector<double> score_trace(const ScoreFunction& score, const Tensor& x, const Tensor& latent, double t,
+                                DivergenceKind kind, const Tensor& probes_noise, Tensor* score_out) {
   const int64_t m = x.size(0), tokens = x.size(1);
   EnableGradGuard grad_on;
   Tensor xg = x.detach().to(DType::F32).clone();
@@ -34,11 +38,8 @@ Tensor probability_flow_divergence(const ScoreFunction& score, const Sde& sde, c
     throw ShapeError("log_prob: the score returned " + s.shape().str() + " for x_t " + xg.shape().str());
   if (!s.requires_grad())
     throw ValueError("log_prob: the score is not differentiable with respect to x_t (run it with autodiff on)");
-  const double f = sde.drift_factor(t), g = sde.diffusion(t);
   const Tensor lat = latent.to(DType::F64).contiguous();
   const double* ld = lat.data<double>();
-
-  // Σ_i ∂ŝ_i/∂x_i over the latent entries, per row.
   std::vector<double> trace(size_t(m), 0.0);
   if (kind == DivergenceKind::Exact) {
     std::vector<int64_t> columns;
@@ -66,15 +67,33 @@ Tensor probability_flow_divergence(const ScoreFunction& score, const Sde& sde, c
       for (int64_t r = 0; r < m; ++r) trace[size_t(r)] += prod.data<double>()[r] / double(probes);
     }
   }
+  if (score_out) *score_out = s.detach().contiguous();
+  return trace;
+}
+
+std::vector<double> latent_counts(const Tensor& latent) {
+  const int64_t m = latent.size(0), tokens = latent.size(1);
+  const Tensor lat = latent.to(DType::F64).contiguous();
+  std::vector<double> count(size_t(m), 0.0);
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t i = 0; i < tokens; ++i) count[size_t(r)] += lat.data<double>()[r * tokens + i];
+  return count;
+}
+
+}  // namespace
+
+Tensor probability_flow_divergence(const ScoreFunction& score, const Sde& sde, const Tensor& x, const Tensor& latent,
+                                   double t, DivergenceKind kind, const Tensor& probes_noise, Tensor* velocity) {
+  Tensor s;
+  const std::vector<double> trace = score_trace(score, x, latent, t, kind, probes_noise, &s);
+  const std::vector<double> count = latent_counts(latent);
+  const double f = sde.drift_factor(t), g = sde.diffusion(t);
+  const int64_t m = x.size(0);
   Tensor out = Tensor::empty({m}, DType::F64);
-  for (int64_t r = 0; r < m; ++r) {
-    double count = 0;
-    for (int64_t i = 0; i < tokens; ++i) count += ld[r * tokens + i];
-    out.data<double>()[r] = f * count - 0.5 * g * g * trace[size_t(r)];
-  }
+  for (int64_t r = 0; r < m; ++r) out.data<double>()[r] = f * count[size_t(r)] - 0.5 * g * g * trace[size_t(r)];
   if (velocity) {
     NoGradGuard no_grad;
-    *velocity = ((x.to(DType::F32) * f - s.detach() * (0.5 * g * g)) * latent.to(DType::F32)).contiguous();
+    *velocity = ((x.to(DType::F32) * f - s * (0.5 * g * g)) * latent.to(DType::F32)).contiguous();
   }
   return out;
 }
@@ -110,25 +129,27 @@ Tensor probability_flow_log_prob(const ScoreFunction& score, const Sde& sde, con
     x = (x + (v1 + v2 * 2.0 + v3 * 2.0 + v4) * (h / 6.0)).contiguous();
     for (size_t r = 0; r < size_t(m); ++r) integral[r] += h / 6.0 * (d1[r] + 2.0 * d2[r] + 2.0 * d3[r] + d4[r]);
   }
-  // log p_{t_max}(x_T): a Gaussian with the variance V = α_T² + s_T² of the samplers' start and the
-  // mean read off the score there, m = x_T + V·ŝ(x_T), so log p = −½·V·|ŝ|² − ½·L·log(2πV) over the
-  // latent entries. Reading the mean from the score matters for VE, where the data's mean never
-  // decays: N(0, V) would be off by about z·μ/σ_max nats per entry; what is left is the variance
-  // mismatch, ½·z²·(1 − Var(x_0))/σ_max² per entry for standardised data.
+  // log p_{t_max}(x_T): Gaussian N(m, V·I) over the latent entries, with m and V read off the score
+  // at x_T: ŝ = −(x − m)/V gives (x − m)²/V = V·ŝ², and tr ∂ŝ/∂x = −L/V gives V. Reading m from
+  // the score matters for VE, whose data mean never decays (N(0, α² + s²) would be off by about
+  // z·μ/σ_max nats per entry); reading V from the Jacobian removes the remaining
+  // ½·z²·α²(1 − Var x_0)/V per entry. Exact for a Gaussian p_{t_max} with isotropic covariance; for
+  // an anisotropic one V is the harmonic mean of the variances, an error of second order in
+  // their spread relative to V (tiny at t_max). A non-negative trace (a broken score) falls back
+  // to V = α² + s², the samplers' starting variance.
   const double a = sde.mean_factor(sde.t_max), s = sde.std(sde.t_max);
-  const double var = a * a + s * s;
   Tensor s_T;
-  {
-    NoGradGuard no_grad;
-    s_T = score(x, sde.t_max).to(DType::F64).contiguous();
-  }
+  const std::vector<double> trace_T = score_trace(score, x, latent, sde.t_max, options.divergence, probes, &s_T);
+  const std::vector<double> count = latent_counts(latent);
+  const Tensor s64 = s_T.to(DType::F64).contiguous();
   const Tensor lat = latent.to(DType::F64).contiguous();
   Tensor out = Tensor::empty({m}, DType::F64);
   for (int64_t r = 0; r < m; ++r) {
+    const double var = trace_T[size_t(r)] < 0 ? -count[size_t(r)] / trace_T[size_t(r)] : a * a + s * s;
     double lp = 0;
     for (int64_t i = 0; i < tokens; ++i) {
       if (lat.data<double>()[r * tokens + i] == 0.0) continue;
-      const double sc = s_T.data<double>()[r * tokens + i];
+      const double sc = s64.data<double>()[r * tokens + i];
       lp += -0.5 * var * sc * sc - 0.5 * std::log(2.0 * std::numbers::pi * var);
     }
     out.data<double>()[r] = lp + integral[size_t(r)];

@@ -4,9 +4,8 @@
 //   log p_{t_min}(x(t_min)) = log p_{t_max}(x(t_max)) + ∫_{t_min}^{t_max} ∇·v(x(t), t) dt.
 // x(t_max) is reached by integrating the ODE forward from the data point (classical Runge–Kutta on
 // a grid uniform in t, the divergence integrated alongside; Heun needed ~4x the evaluations for the
-// same error on a narrow Gaussian), and p_{t_max} is taken Gaussian with the samplers' starting
-// variance V = α(t_max)² + s(t_max)² per entry and its mean read off the score at x(t_max)
-// (log_prob.cpp says why).
+// same error on a narrow Gaussian), and p_{t_max} is taken Gaussian N(m, V·I) with m and V read off
+// the score and its Jacobian's trace at x(t_max) (log_prob.cpp says why).
 //
 // Only latent entries move (latent mask); the divergence is over them, so the result is the
 // density of the latent entries given the clamped ones.

@@ -272,16 +272,19 @@ TEST(Guidance, GradientMatchesFiniteDifferencesOfTheLogConstraint) {
     GuidanceOptions g;
     g.scale = scale;
     g.sharpness = 1.3;
-    const double t = 0.35, a = sde.mean_factor(t), s = sde.std(t);
+    const double t = 0.65, a = sde.mean_factor(t), s = sde.std(t);  // s ≈ 0.23: no factor saturates
     auto log_c = [&](const std::vector<double>& x) {
       double total = 0;
       for (const HalfSpace& h : c.halfspaces()) {
         double norm2 = 0, margin = h.bound;
         for (size_t i = 0; i < 3; ++i) norm2 += h.weights[i] * h.weights[i], margin -= h.weights[i] * x[i];
-        const double k = scale == GuidanceScale::InverseVariance
-                             ? g.sharpness / (s * s)
-                             : 1.702 * g.sharpness / (std::sqrt(norm2) * s / std::sqrt(a * a + s * s));
-        total += -std::log1p(std::exp(-k * margin));
+        if (scale == GuidanceScale::InverseVariance) {
+          const double k = g.sharpness / (s * s);
+          total += -std::log1p(std::exp(-k * margin));
+        } else {
+          const double width = std::sqrt(norm2) * s / std::sqrt(a * a + s * s) / g.sharpness;
+          total += std::log(normal_cdf(margin / width));
+        }
       }
       return (scale == GuidanceScale::InverseVariance ? 1.0 : a / (a * a + s * s)) * total;
     };
@@ -467,18 +470,33 @@ TEST(LogProb, ExactDivergenceMatchesTheAnalyticConditionalDensity) {
   }
 }
 
+double error_sd(const LogProbRun& r) {
+  const double mean = mean_error(r);
+  double v = 0;
+  for (size_t i = 0; i < r.model.size(); ++i) {
+    const double e = r.model[i] - r.analytic[i] - mean;
+    v += e * e / double(r.model.size() - 1);
+  }
+  return std::sqrt(v);
+}
+
 TEST(LogProb, HutchinsonIsUnbiasedWithinItsStatedTolerance) {
-  // One Rademacher probe per trajectory: each log p has an error of order 0.1 nats, the mean over
-  // 200 points is within 0.05 nats of the analytic mean; eight probes shrink the per-point error.
+  // Hutchinson's estimate is unbiased but noisy per point: here one Rademacher probe gives a
+  // per-point error of about 1 nat (sd), eight probes about √8 times less. The tolerance is
+  // statistical: the mean error over 800 points lies within 4 standard errors (plus the exact
+  // divergence's 0.01) of zero.
   const Sde sde = ve();
   LogProbOptions o;
   o.divergence = DivergenceKind::Hutchinson;
-  const LogProbRun one = run_log_prob(sde, o, test::exact_score(linear_gaussian_joint(), sde));
-  EXPECT_LT(std::abs(mean_error(one)), 0.05);
+  const LogProbRun one = run_log_prob(sde, o, test::exact_score(linear_gaussian_joint(), sde), 800);
+  const double sd_one = error_sd(one);
+  EXPECT_LT(std::abs(mean_error(one)), 4 * sd_one / std::sqrt(800.0) + 0.01) << "sd " << sd_one;
   o.probes = 8;
-  const LogProbRun eight = run_log_prob(sde, o, test::exact_score(linear_gaussian_joint(), sde));
-  EXPECT_LT(std::abs(mean_error(eight)), 0.05);
-  EXPECT_LT(mean_abs_error(eight), mean_abs_error(one));
+  const LogProbRun eight = run_log_prob(sde, o, test::exact_score(linear_gaussian_joint(), sde), 800);
+  const double sd_eight = error_sd(eight);
+  EXPECT_LT(std::abs(mean_error(eight)), 4 * sd_eight / std::sqrt(800.0) + 0.01) << "sd " << sd_eight;
+  EXPECT_LT(sd_eight, 0.6 * sd_one);
+  EXPECT_GT(sd_one, 0.05) << "Hutchinson with one probe should be visibly noisy here";
 }
 
 TEST(LogProb, AWrongDivergenceFails) {
