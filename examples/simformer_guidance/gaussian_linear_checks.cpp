@@ -126,7 +126,7 @@ LogProbResult posterior_log_prob(SimformerPosterior& model, const Tensor& x_o, i
   const std::vector<double> x = to_vector(x_o);
   const Tensor theta = analytic_posterior(x, n, seed).contiguous();
   std::vector<double> rows(size_t(n * 2 * kDim));
-  std::vector<double> analytic(size_t(n));
+  std::vector<double> analytic(static_cast<size_t>(n));
   for (int64_t r = 0; r < n; ++r) {
     double lp = 0;
     for (int64_t i = 0; i < kDim; ++i) {

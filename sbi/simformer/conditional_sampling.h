@@ -44,11 +44,10 @@ Tensor sample_conditional_standardised(const MaskedScoreFunction& score, const S
                                        const Tensor& observed, const Constraints& constraints, int64_t n,
                                        uint64_t seed, Tensor* effective_observed = nullptr);
 
-// log p(latent entries | observed entries) at each row of points [n, T] (standardised; the
-// observed entries of every row must equal... are read from the row), through the probability-flow
-// ODE (log_prob.h). observed: [T] bool (no missing entries here: every entry of the rows must be
-// finite). The score must be differentiable with respect to x_t (autodiff) when the divergence is
-// exact or Hutchinson's. Returns [n] float64 in standardised units.
+// log p(latent entries | observed entries) at each row of points [n, T] (standardised; each row
+// carries its own observed values), through the probability-flow ODE (log_prob.h). observed: [T]
+// bool; every entry of the rows must be finite (no missing entries here). The score must be
+// differentiable with respect to x_t (autodiff). Returns [n] float64 in standardised units.
 Tensor log_prob_conditional_standardised(const MaskedScoreFunction& score, const Sde& sde, const Tensor& points,
                                          const Tensor& observed, const LogProbOptions& options, int64_t chunk,
                                          uint64_t seed);

@@ -32,6 +32,43 @@ double log_normal_cdf_slope(double z) {
   return phi / (0.5 * std::erfc(-z / std::numbers::sqrt2));
 }
 
+// log Φ(z), stable for any z (the asymptote −z²/2 − log(−z) − ½ log 2π below −37).
+double log_normal_cdf(double z) {
+  if (z < -37.0) return -0.5 * z * z - std::log(-z) - 0.5 * std::log(2.0 * std::numbers::pi);
+  return std::log(0.5 * std::erfc(-z / std::numbers::sqrt2));
+}
+
+double normal_pdf(double z) { return std::exp(-0.5 * z * z) / std::sqrt(2.0 * std::numbers::pi); }
+
+// G(u, l) = (φ(u) − φ(l)) / (Φ(u) − Φ(l)) for l < u (either may be infinite), so that
+// d/dy log(Φ((b − y)/σ) − Φ((a − y)/σ)) = −G(u, l)/σ with u = (b − y)/σ, l = (a − y)/σ.
+// Stable far in either tail: with both arguments positive it mirrors, G(u, l) = −G(−l, −u); with
+// u ≤ 0 it writes φ/Φ through the Mills slope M(z) = φ(z)/Φ(z) and r = Φ(l)/Φ(u) ∈ [0, 1):
+// G = (M(u) − r·M(l)) / (1 − r).
+double interval_slope(double u, double l) {
+  if (l >= 0) return -interval_slope(-l, -u);
+  if (std::isinf(l)) return std::isinf(u) ? 0.0 : log_normal_cdf_slope(u);  // one-sided: M(u)
+  if (std::isinf(u)) return -log_normal_cdf_slope(-l);                       // Φ(u) = 1
+  if (u <= 0) {
+    const double log_r = log_normal_cdf(l) - log_normal_cdf(u);
+    const double r = std::exp(log_r);
+    return (log_normal_cdf_slope(u) - r * log_normal_cdf_slope(l)) / -std::expm1(log_r);
+  }
+  // l < 0 < u: Φ(u) − Φ(l) is at least Φ(min(u, −l)) − ½, no cancellation to fear.
+  const double den = 0.5 * (std::erfc(-u / std::numbers::sqrt2) - std::erfc(-l / std::numbers::sqrt2));
+  return (normal_pdf(u) - normal_pdf(l)) / den;
+}
+
+// d/dy log c for the matched schedules: −G(u, l)/width with u = (b − y)/width, l = (a − y)/width,
+// capped so that the pull it implies on y (about var·|d/dy|, var the spread² of w·x_0 | x_t) takes
+// a point outside at most to one width inside the bound, and one inside at most one width.
+double matched_pull(double y, double lower, double upper, double width, double var) {
+  const double pull = -interval_slope((upper - y) / width, (lower - y) / width) / width;
+  const double outside = std::max({y - upper, lower - y, 0.0});
+  const double cap = (outside + width) / var;
+  return std::clamp(pull, -cap, cap);
+}
+
 }  // namespace
 
 Constraints::Constraints(int64_t tokens) : tokens_(tokens) {
@@ -44,23 +81,16 @@ Constraints& Constraints::add_interval(int64_t index, double lower, double upper
                      std::to_string(tokens_) + ")");
   if (std::isnan(lower) || std::isnan(upper))
     throw ValueError("guidance: interval bound on entry " + std::to_string(index) + " is NaN");
-  if (lower > upper)
+  if (!(lower < upper))
     throw ValueError("guidance: empty interval [" + std::to_string(lower) + ", " + std::to_string(upper) +
                      "] on entry " + std::to_string(index));
   if (std::isinf(lower) && std::isinf(upper))
     throw ValueError("guidance: interval on entry " + std::to_string(index) + " has no finite bound");
   if (lower == std::numeric_limits<double>::infinity() || upper == -std::numeric_limits<double>::infinity())
     throw ValueError("guidance: interval on entry " + std::to_string(index) + " is empty");
-  if (std::isfinite(upper)) {
-    std::vector<double> w(size_t(tokens_), 0.0);
-    w[size_t(index)] = 1.0;
-    halfspaces_.push_back({std::move(w), upper});
-  }
-  if (std::isfinite(lower)) {
-    std::vector<double> w(size_t(tokens_), 0.0);
-    w[size_t(index)] = -1.0;
-    halfspaces_.push_back({std::move(w), -lower});
-  }
+  std::vector<double> w(static_cast<size_t>(tokens_), 0.0);
+  w[size_t(index)] = 1.0;
+  constraints_.push_back({std::move(w), lower, upper});
   return *this;
 }
 
@@ -75,7 +105,7 @@ Constraints& Constraints::add_linear(std::vector<double> weights, double bound) 
   }
   if (!any) throw ValueError("guidance: a linear constraint has all weights zero");
   if (!std::isfinite(bound)) throw ValueError("guidance: a linear constraint's bound must be finite");
-  halfspaces_.push_back({std::move(weights), bound});
+  constraints_.push_back({std::move(weights), -std::numeric_limits<double>::infinity(), bound});
   return *this;
 }
 
@@ -93,16 +123,16 @@ Constraints& Constraints::add_polytope(const Tensor& a, const Tensor& b) {
 
 std::vector<bool> Constraints::constrained_entries() const {
   std::vector<bool> out(size_t(tokens_), false);
-  for (const HalfSpace& h : halfspaces_)
+  for (const LinearConstraint& h : constraints_)
     for (size_t i = 0; i < h.weights.size(); ++i) out[i] = out[i] || h.weights[i] != 0.0;
   return out;
 }
 
 bool Constraints::satisfied(const double* z) const {
-  for (const HalfSpace& h : halfspaces_) {
+  for (const LinearConstraint& h : constraints_) {
     double dot = 0;
     for (size_t i = 0; i < h.weights.size(); ++i) dot += h.weights[i] * z[i];
-    if (dot > h.bound) return false;
+    if (dot > h.upper || dot < h.lower) return false;
   }
   return true;
 }
@@ -111,13 +141,14 @@ Constraints Constraints::standardised(const std::vector<double>& mean, const std
   if (int64_t(mean.size()) != tokens_ || int64_t(std.size()) != tokens_)
     throw ValueError("guidance: standardisation needs " + std::to_string(tokens_) + " means and stds");
   Constraints out(tokens_);
-  for (const HalfSpace& h : halfspaces_) {
-    HalfSpace s{h.weights, h.bound};
+  for (const LinearConstraint& h : constraints_) {
+    LinearConstraint s = h;
     for (size_t i = 0; i < s.weights.size(); ++i) {
-      s.bound -= h.weights[i] * mean[i];
+      s.lower -= h.weights[i] * mean[i];  // ±inf stays ±inf
+      s.upper -= h.weights[i] * mean[i];
       s.weights[i] = h.weights[i] * std[i];
     }
-    out.halfspaces_.push_back(std::move(s));
+    out.constraints_.push_back(std::move(s));
   }
   return out;
 }
@@ -185,31 +216,38 @@ Tensor guidance_gradient(const Constraints& constraints, const Sde& sde, const G
   float* od = out.data<float>();
   const double a = sde.mean_factor(t), s = sde.std(t);
 
-  // inverse_variance: d/dx̂₀ log σ(k·margin) = −w·k·σ(−k·margin), k = sharpness/(s² + bias), J = 1.
-  // posterior_width: d/dx̂₀ log Φ(margin/width) = −w·φ/Φ(z)/width, z = margin/width,
-  //   width = |w|·τ/sharpness, τ² = s²/(α² + s²), J = α/(α² + s²).
-  const auto& hs = constraints.halfspaces();
+  // inverse_variance: log σ(k·(b − y)) + log σ(k·(y − a)), y = w·x̂₀, k = sharpness/(s² + bias),
+  //   J = 1; d/dy = −k·σ(−k(b − y)) + k·σ(−k(y − a)).
+  // posterior_width: log(Φ((b − y)/σ_w) − Φ((a − y)/σ_w)), σ_w = |w|·τ/sharpness,
+  //   τ² = s²/(α² + s²), J = α/(α² + s²); d/dy = −G(u, l)/σ_w (capped: matched_pull).
+  const auto& cs = constraints.constraints();
   const bool reference = options.scale == GuidanceScale::InverseVariance;
   const double jacobian = reference ? 1.0 : a / (a * a + s * s);
   const double tau = s / std::sqrt(a * a + s * s);
-  std::vector<double> width(hs.size());
-  for (size_t h = 0; h < hs.size(); ++h) {
+  std::vector<double> norm(cs.size());
+  for (size_t h = 0; h < cs.size(); ++h) {
     double norm2 = 0;
-    for (double w : hs[h].weights) norm2 += w * w;
-    width[h] = std::sqrt(norm2) * tau / options.sharpness;
+    for (double w : cs[h].weights) norm2 += w * w;
+    norm[h] = std::sqrt(norm2);
   }
   const double k = options.sharpness / (s * s + options.bias);
   std::vector<double> grad(static_cast<size_t>(tokens));
   for (int64_t r = 0; r < m; ++r) {
     const double* row = xd + r * tokens;
     std::fill(grad.begin(), grad.end(), 0.0);
-    for (size_t h = 0; h < hs.size(); ++h) {
-      const std::vector<double>& w = hs[h].weights;
-      double margin = hs[h].bound;  // c − w·x̂₀
-      for (int64_t i = 0; i < tokens; ++i) margin -= w[size_t(i)] * row[i];
-      const double coef = reference ? k * sigmoid_of_negative(k * margin)
-                                    : log_normal_cdf_slope(margin / width[h]) / width[h];
-      for (int64_t i = 0; i < tokens; ++i) grad[size_t(i)] -= w[size_t(i)] * coef;
+    for (size_t h = 0; h < cs.size(); ++h) {
+      const LinearConstraint& c = cs[h];
+      double y = 0;
+      for (int64_t i = 0; i < tokens; ++i) y += c.weights[size_t(i)] * row[i];
+      double dlog_dy = 0;
+      if (reference) {
+        if (std::isfinite(c.upper)) dlog_dy -= k * sigmoid_of_negative(k * (c.upper - y));
+        if (std::isfinite(c.lower)) dlog_dy += k * sigmoid_of_negative(k * (y - c.lower));
+      } else {
+        const double sd = norm[h] * tau;  // the spread of w·x_0 | x_t
+        dlog_dy = matched_pull(y, c.lower, c.upper, sd / options.sharpness, sd * sd);
+      }
+      for (int64_t i = 0; i < tokens; ++i) grad[size_t(i)] += c.weights[size_t(i)] * dlog_dy;
     }
     for (int64_t i = 0; i < tokens; ++i) od[r * tokens + i] = float(jacobian * grad[size_t(i)]);
   }
@@ -221,7 +259,7 @@ namespace {
 // The tweedie schedule: with D(x) = (x + s²·ŝ(x))/α and u_h = (∂D/∂x)ᵀ w_h (one vector-Jacobian
 // product per half-space),
 //   Var(w_h·x_0 | x_t) = (s²/α)·w_h·u_h,   width_h = √Var/sharpness,
-//   ∇_{x_t} log Φ((c_h − w_h·D)/width_h) = −φ/Φ(z_h)/width_h·u_h,  z_h = margin_h/width_h.
+//   ∇_{x_t} log c_h(w_h·D) = (d/dy log c_h)·u_h  (matched_pull).
 // In float32, I + s²·∂ŝ/∂x cancels when s is far below the data's scale; the variance is floored at
 // 1 % of (s/α)²·|w|² (the width is then far below the data's scale anyway).
 Tensor tweedie_guided(const ScoreFunction& score, const Sde& sde, const Constraints& constraints,
@@ -236,28 +274,28 @@ Tensor tweedie_guided(const ScoreFunction& score, const Sde& sde, const Constrai
   const double a = sde.mean_factor(t), s = sde.std(t);
   const Tensor d = (xg + s_hat * (s * s)) * (1.0 / a);  // [m, T]
   const Tensor d64 = d.detach().to(DType::F64).contiguous();
-  const auto& hs = constraints.halfspaces();
+  const auto& cs = constraints.constraints();
   std::vector<double> total(size_t(m * tokens), 0.0);
-  for (size_t h = 0; h < hs.size(); ++h) {
-    const std::vector<double>& w = hs[h].weights;
+  for (size_t h = 0; h < cs.size(); ++h) {
+    const LinearConstraint& c = cs[h];
+    const std::vector<double>& w = c.weights;
     std::vector<float> w_rows(size_t(m * tokens));
     double norm2 = 0;
     for (int64_t i = 0; i < tokens; ++i) norm2 += w[size_t(i)] * w[size_t(i)];
     for (int64_t r = 0; r < m; ++r)
       for (int64_t i = 0; i < tokens; ++i) w_rows[size_t(r * tokens + i)] = float(w[size_t(i)]);
-    const Tensor u = grad({d}, {xg}, {from_vector(w_rows, {m, tokens})}, /*retain_graph=*/h + 1 < hs.size(),
+    const Tensor u = grad({d}, {xg}, {from_vector(w_rows, {m, tokens})}, /*retain_graph=*/h + 1 < cs.size(),
                           /*allow_unused=*/true)[0];
     const Tensor u64 = u.defined() ? u.to(DType::F64).contiguous() : zeros({m, tokens}, {.dtype = DType::F64});
     const double floor = 0.01 * (s * s) / (a * a) * norm2;
     for (int64_t r = 0; r < m; ++r) {
       const double* ur = u64.data<double>() + r * tokens;
       const double* dr = d64.data<double>() + r * tokens;
-      double wu = 0, margin = hs[h].bound;
-      for (int64_t i = 0; i < tokens; ++i) wu += w[size_t(i)] * ur[i], margin -= w[size_t(i)] * dr[i];
+      double wu = 0, y = 0;
+      for (int64_t i = 0; i < tokens; ++i) wu += w[size_t(i)] * ur[i], y += w[size_t(i)] * dr[i];
       const double var = std::max((s * s / a) * wu, floor);
-      const double width = std::sqrt(var) / options.sharpness;
-      const double coef = log_normal_cdf_slope(margin / width) / width;
-      for (int64_t i = 0; i < tokens; ++i) total[size_t(r * tokens + i)] -= coef * ur[i];
+      const double dlog_dy = matched_pull(y, c.lower, c.upper, std::sqrt(var) / options.sharpness, var);
+      for (int64_t i = 0; i < tokens; ++i) total[size_t(r * tokens + i)] += dlog_dy * ur[i];
     }
   }
   std::vector<float> g(total.begin(), total.end());

@@ -4,31 +4,34 @@
 // retraining. The exact score of the restricted distribution is
 //   ∇ log p_t(x_t | C) = ∇ log p_t(x_t) + ∇ log P(x_0 ∈ C | x_t),
 // and the guidance approximates the second term on the denoised (Tweedie) estimate
-// x̂₀ = D(x_t) = (x_t + s²·ŝ)/α (reverse_sampler.h) by one factor per half-space (margin
-// m_k = c_k − w_k·x̂₀):
-//   ŝ_guided = ŝ + J_t · ∇_{x̂₀} Σ_k log c_k(m_k, t).
+// x̂₀ = D(x_t) = (x_t + s²·ŝ)/α (reverse_sampler.h) by one factor per linear constraint
+// a_k ≤ w_k·z ≤ b_k (an interval on one entry, a half-space when one bound is infinite):
+//   ŝ_guided = ŝ + J_t · ∇_{x̂₀} Σ_k log c_k(w_k·x̂₀, t).
 // Three schedules (s = std(t), α = mean_factor(t)):
-//   inverse_variance  the reference's: c_k = σ(k_t·m_k), a logistic sigmoid with
-//                     k_t = sharpness / (s² + bias), and J_t = 1 (the Jacobian of x̂₀ with respect
-//                     to x_t is ignored). It keeps samples inside, but with the exact score of a
+//   inverse_variance  the reference's: c_k = σ(k_t·(b_k − w_k·x̂₀))·σ(k_t·(w_k·x̂₀ − a_k)), logistic
+//                     sigmoids with k_t = sharpness / (s² + bias), and J_t = 1 (the Jacobian of
+//                     x̂₀ with respect to x_t is ignored). It keeps samples inside, but with the exact score of a
 //                     Gaussian its samples stay visibly off the truncated distribution (KS
 //                     distance 0.04–0.1 for 1-D truncated normals, tests/sbi/
 //                     test_simformer_guidance.cpp).
-//   posterior_width   c_k = Φ(m_k / width), the probability that w·x_0 ≤ c when x_0 | x_t is
-//                     Gaussian around x̂₀ with the spread it has for standardised (unit-variance)
-//                     data, τ² = s²/(α² + s²) per entry: width = |w|·τ/sharpness, and
-//                     J_t = α/(α² + s²), the Jacobian ∂x̂₀/∂x_t under that Gaussian. Exact for a
-//                     one-sided constraint on a standard normal entry. Per entry: blind to
-//                     correlations between entries.
+//   posterior_width   c_k = Φ((b_k − y)/width) − Φ((a_k − y)/width), y = w_k·x̂₀: the probability
+//                     that a ≤ w·x_0 ≤ b when x_0 | x_t is Gaussian around x̂₀ with the spread it
+//                     has for standardised (unit-variance) data, τ² = s²/(α² + s²) per entry:
+//                     width = |w|·τ/sharpness, and
+//                     J_t = α/(α² + s²), the Jacobian ∂x̂₀/∂x_t under that Gaussian. Exact for
+//                     an interval on a standard normal entry. Per entry: blind to correlations
+//                     between entries.
 //   tweedie           (default) the same with the full Jacobian, by autodiff through the score:
-//                     the gradient is (∂x̂₀/∂x_t)ᵀ∇_{x̂₀} log c, and each half-space's width is
+//                     the gradient is (∂x̂₀/∂x_t)ᵀ∇_{x̂₀} log c, and each constraint's width is
 //                     the Tweedie posterior variance Var(w·x_0 | x_t) = (s²/α)·wᵀ(∂x̂₀/∂x_t)w
 //                     (over sharpness), so a constraint on one entry also steers the entries
-//                     correlated with it. Exact for a one-sided constraint on Gaussian data.
-//                     Costs one backward pass through the score per half-space per evaluation;
+//                     correlated with it. Exact for an interval on one direction of Gaussian data.
+//                     Costs one backward pass through the score per constraint per evaluation;
 //                     needs a differentiable score (the network is).
-// An interval is two half-spaces, so its factor is Φ(u)·Φ(−l) instead of Φ(u) − Φ(l): close when
-// the interval is wide against the width, which it becomes as t → 0.
+// Several constraints multiply their factors (a polytope: exact only when the directions are
+// independent under x_0 | x_t). For the two matched schedules the pull on a point outside is
+// capped so that one step moves w·x̂₀ at most to one width inside the bound: with sharpness ≤ 1 the
+// cap never binds; sharper settings would otherwise overshoot and diverge.
 // Self-recurrence (Bansal et al. 2023; reference `resampling_steps`): after each guided step the
 // state is re-noised back to the step's start time with the forward kernel and the step is redone,
 // `recurrence` times; integrate_reverse(..., recurrence) does that.
@@ -38,6 +41,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -49,20 +53,22 @@
 
 namespace amor::sbi::simformer {
 
-// The half-space weights·z ≤ bound over all T entries (weights has T entries).
-struct HalfSpace {
+// lower ≤ weights·z ≤ upper over all T entries (weights has T entries); one of the bounds may be
+// infinite (a half-space), not both.
+struct LinearConstraint {
   std::vector<double> weights;
-  double bound = 0;
+  double lower = -std::numeric_limits<double>::infinity();
+  double upper = std::numeric_limits<double>::infinity();
 };
 
-// An intersection of half-spaces over the T entries of the joint. Builders throw ValueError on an
-// index outside [0, T), a NaN bound, an empty interval (lower > upper), weights of the wrong
-// length, non-finite or all-zero weights.
+// An intersection of linear constraints over the T entries of the joint. Builders throw
+// ValueError on an index outside [0, T), a NaN bound, an empty interval (lower > upper), weights
+// of the wrong length, non-finite or all-zero weights.
 class Constraints {
  public:
   explicit Constraints(int64_t tokens = 0);
 
-  // lower ≤ z_i ≤ upper; either side may be ±infinity (one-sided), not both.
+  // lower ≤ z_i ≤ upper; either side may be ±infinity (one-sided), not both. One constraint.
   Constraints& add_interval(int64_t index, double lower, double upper);
   // weights·z ≤ bound (weights: T entries).
   Constraints& add_linear(std::vector<double> weights, double bound);
@@ -70,19 +76,19 @@ class Constraints {
   Constraints& add_polytope(const Tensor& a, const Tensor& b);
 
   int64_t tokens() const { return tokens_; }
-  bool empty() const { return halfspaces_.empty(); }
-  const std::vector<HalfSpace>& halfspaces() const { return halfspaces_; }
-  // Entries with a non-zero weight in some half-space: [T].
+  bool empty() const { return constraints_.empty(); }
+  const std::vector<LinearConstraint>& constraints() const { return constraints_; }
+  // Entries with a non-zero weight in some constraint: [T].
   std::vector<bool> constrained_entries() const;
-  // Whether z (T entries) satisfies every half-space.
+  // Whether z (T entries) satisfies every constraint.
   bool satisfied(const double* z) const;
-  // The same region in standardised units z = (v − mean)/std: w ↦ w⊙std, c ↦ c − w·mean.
+  // The same region in standardised units z = (v − mean)/std: w ↦ w⊙std, bounds ↦ bound − w·mean.
   // mean, std: [T].
   Constraints standardised(const std::vector<double>& mean, const std::vector<double>& std) const;
 
  private:
   int64_t tokens_;
-  std::vector<HalfSpace> halfspaces_;
+  std::vector<LinearConstraint> constraints_;
 };
 
 enum class GuidanceScale { InverseVariance, PosteriorWidth, Tweedie };

@@ -275,15 +275,16 @@ TEST(Guidance, GradientMatchesFiniteDifferencesOfTheLogConstraint) {
     const double t = 0.65, a = sde.mean_factor(t), s = sde.std(t);  // s ≈ 0.23: no factor saturates
     auto log_c = [&](const std::vector<double>& x) {
       double total = 0;
-      for (const HalfSpace& h : c.halfspaces()) {
-        double norm2 = 0, margin = h.bound;
-        for (size_t i = 0; i < 3; ++i) norm2 += h.weights[i] * h.weights[i], margin -= h.weights[i] * x[i];
+      for (const LinearConstraint& h : c.constraints()) {
+        double norm2 = 0, y = 0;
+        for (size_t i = 0; i < 3; ++i) norm2 += h.weights[i] * h.weights[i], y += h.weights[i] * x[i];
         if (scale == GuidanceScale::InverseVariance) {
           const double k = g.sharpness / (s * s);
-          total += -std::log1p(std::exp(-k * margin));
+          if (std::isfinite(h.upper)) total += -std::log1p(std::exp(-k * (h.upper - y)));
+          if (std::isfinite(h.lower)) total += -std::log1p(std::exp(-k * (y - h.lower)));
         } else {
           const double width = std::sqrt(norm2) * s / std::sqrt(a * a + s * s) / g.sharpness;
-          total += std::log(normal_cdf(margin / width));
+          total += std::log(normal_cdf((h.upper - y) / width) - normal_cdf((h.lower - y) / width));
         }
       }
       return (scale == GuidanceScale::InverseVariance ? 1.0 : a / (a * a + s * s)) * total;
@@ -299,6 +300,28 @@ TEST(Guidance, GradientMatchesFiniteDifferencesOfTheLogConstraint) {
   }
 }
 
+// Far outside, far inside, narrow intervals: the pull stays finite and points back inside.
+TEST(Guidance, GradientIsFiniteAndPointsInsideEverywhere) {
+  Constraints c(1);
+  c.add_interval(0, 0.0, 0.01);
+  for (GuidanceScale scale : {GuidanceScale::InverseVariance, GuidanceScale::PosteriorWidth})
+    for (double t : {1e-5, 0.3, 1.0})
+      for (double x : {-1e6, -40.0, -0.5, 0.004, 0.006, 0.5, 40.0, 1e6}) {
+        GuidanceOptions g;
+        g.scale = scale;
+        const double v = guidance_gradient(c, ve(), g, from_vector(std::vector<double>{x}, {1, 1}), t)
+                             .to(DType::F64)
+                             .item<double>();
+        ASSERT_TRUE(std::isfinite(v)) << to_string(scale) << " t " << t << " x " << x;
+        if (x < 0) {
+          EXPECT_GE(v, 0.0) << to_string(scale) << " t " << t << " x " << x;
+        }
+        if (x > 0.01) {
+          EXPECT_LE(v, 0.0) << to_string(scale) << " t " << t << " x " << x;
+        }
+      }
+}
+
 TEST(Guidance, ConstraintsAndOptionsRejectBadInput) {
   Constraints c(3);
   EXPECT_THROW(c.add_interval(3, 0, 1), ValueError);
@@ -311,7 +334,8 @@ TEST(Guidance, ConstraintsAndOptionsRejectBadInput) {
   EXPECT_THROW(c.add_polytope(zeros({2, 2}), zeros({2})), ShapeError);
   EXPECT_TRUE(c.empty());
   c.add_interval(1, 0.0, kInf);
-  EXPECT_EQ(c.halfspaces().size(), 1u);
+  EXPECT_EQ(c.constraints().size(), 1u);
+  EXPECT_THROW(c.add_interval(0, 1.0, 1.0), ValueError);
   EXPECT_EQ(c.constrained_entries(), (std::vector<bool>{false, true, false}));
   const double inside[3] = {5.0, 0.1, -3.0}, outside[3] = {0.0, -0.1, 0.0};
   EXPECT_TRUE(c.satisfied(inside));
@@ -463,10 +487,17 @@ double mean_error(const LogProbRun& r) {
 }
 
 TEST(LogProb, ExactDivergenceMatchesTheAnalyticConditionalDensity) {
+  // The conditional's narrowest direction has variance ≈ 0.02; the Runge–Kutta error at the
+  // default 50 steps is a few hundredths of a nat at the worst of 200 points and shrinks like h⁴.
   for (const Sde& sde : {ve(), vp()}) {
+    const char* name = sde.kind == SdeKind::VE ? "VE" : "VP";
     const LogProbRun r = run_log_prob(sde, LogProbOptions{}, test::exact_score(linear_gaussian_joint(), sde));
-    EXPECT_LT(max_abs_error(r), 0.01) << (sde.kind == SdeKind::VE ? "VE" : "VP") << ", mean |error| "
-                                      << mean_abs_error(r);
+    EXPECT_LT(max_abs_error(r), 0.03) << name << ", mean |error| " << mean_abs_error(r);
+    EXPECT_LT(mean_abs_error(r), 0.005) << name;
+    LogProbOptions fine;
+    fine.steps = 100;
+    const LogProbRun f = run_log_prob(sde, fine, test::exact_score(linear_gaussian_joint(), sde));
+    EXPECT_LT(max_abs_error(f), 0.005) << name << " at 100 steps, mean |error| " << mean_abs_error(f);
   }
 }
 
