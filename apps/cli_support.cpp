@@ -63,31 +63,6 @@ std::vector<int> parse_observation_list(const std::string& flag, const std::stri
   return {picked.begin(), picked.end()};
 }
 
-std::vector<std::pair<std::string, double>> parse_condition_flag(const std::string& flag,
-                                                                 const std::string& text) {
-  std::vector<std::pair<std::string, double>> out;
-  AMOR_CHECK(!text.empty(), ValueError, flag, ": empty; give name=value pairs, e.g. x_1=0.3,x_2=-1.2");
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    const std::string item = text.substr(start, comma - start);
-    const size_t eq = item.find('=');
-    AMOR_CHECK(eq != std::string::npos && eq > 0 && eq + 1 < item.size(), ValueError, flag, ": '", item,
-               "' is not name=value");
-    const std::string name = item.substr(0, eq), number = item.substr(eq + 1);
-    double v = 0.0;
-    const auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), v);
-    AMOR_CHECK(ec == std::errc() && ptr == number.data() + number.size() && std::isfinite(v), ValueError,
-               flag, ": the value of '", name, "' ('", number, "') is not a finite number");
-    for (const auto& [seen, unused] : out)
-      AMOR_CHECK(seen != name, ValueError, flag, ": '", name, "' is given twice");
-    out.emplace_back(name, v);
-    start = comma + 1;
-  }
-  return out;
-}
-
 void check_output_file(const std::string& flag, const std::string& path) {
   AMOR_CHECK(!path.empty(), IOError, flag, ": the output path is empty");
   std::error_code ec;

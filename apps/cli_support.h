@@ -25,12 +25,6 @@ uint64_t parse_seed_flag(const std::string& flag, const std::string& text);
 std::vector<int> parse_observation_list(const std::string& flag, const std::string& text,
                                         int available);
 
-// "x_1=0.3,theta_2=-1.2" -> (name, value) pairs in the given order. Names are taken as written
-// (checked against the model later); values are finite decimal numbers. ValueError on an empty
-// item, a missing '=', a bad number, or a name given twice.
-std::vector<std::pair<std::string, double>> parse_condition_flag(const std::string& flag,
-                                                                 const std::string& text);
-
 // Fails early (before any work) when `path` cannot be written: it is empty, a directory, or its
 // parent directory is missing or not writable. IOError naming the flag and path.
 void check_output_file(const std::string& flag, const std::string& path);

@@ -2,14 +2,18 @@
 // model that samples any conditional (the Simformer), given any subset of the variables
 // (--condition), as one CSV of the variables not given.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "apps/cli_support.h"
 #include "apps/commands.h"
+#include "apps/conditions.h"
 #include "core/error.h"
 #include "core/ops.h"
 #include "sbi/io/csv.h"
 #include "sbi/method.h"
+#include "sbi/simformer/simformer_method.h"
 #include "sbi/task.h"
 
 namespace amor::apps {
@@ -25,29 +29,57 @@ sbi::TaskPtr find_task(const std::string& name, const std::string& data_dir) {
   }
 }
 
-// --condition: the latent variables' columns of the conditional's samples.
+// --condition: the latent variables' columns of the conditional's samples. Values condition,
+// missing values (NAME= or NAME=nan) are sampled, intervals and bounds restrict a latent variable
+// by guidance (simformer models only).
 int sample_condition(const SampleArgs& a, sbi::Posterior& posterior, const std::string& model_desc) {
   auto* sampler = dynamic_cast<sbi::ConditionalSampler*>(&posterior);
   AMOR_CHECK(sampler != nullptr, ValueError, "--condition: ", model_desc,
              " samples only the posterior θ | x; give --observation or --num-observation (a "
              "simformer model samples any conditional)");
-  const auto given = parse_condition_flag("--condition", a.condition);
+  const std::vector<ConditionItem> items = parse_conditions("--condition", a.condition);
   const std::vector<std::string> names = sampler->variable_names();
+  const int64_t tokens = static_cast<int64_t>(names.size());
   std::vector<bool> observed(names.size(), false);
-  for (const auto& [name, value] : given) {
-    const auto it = std::find(names.begin(), names.end(), name);
-    std::string known;
-    for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
-    AMOR_CHECK(it != names.end(), ValueError, "--condition: ", model_desc, " has no variable '", name,
-               "' (its variables: ", known, ")");
-    observed[static_cast<size_t>(it - names.begin())] = true;
+  std::vector<std::pair<int64_t, double>> given;
+  sbi::simformer::Constraints constraints(tokens);
+  for (const ConditionItem& item : items) {
+    const int64_t index = resolve_variable("--condition", item.name, names, model_desc);
+    for (const auto& [seen, unused] : given)
+      AMOR_CHECK(seen != index, ValueError, "--condition: '", names[size_t(index)], "' is given twice");
+    switch (item.kind) {
+      case ConditionItem::Kind::Value:
+        observed[size_t(index)] = true;
+        given.emplace_back(index, item.value);
+        break;
+      case ConditionItem::Kind::Missing:
+        given.emplace_back(index, std::numeric_limits<double>::quiet_NaN());
+        break;
+      case ConditionItem::Kind::Interval:
+        AMOR_CHECK(!constraints.constrained_entries()[size_t(index)], ValueError, "--condition: '",
+                   names[size_t(index)], "' is restricted twice; give one interval");
+        constraints.add_interval(index, item.lower, item.upper);
+        given.emplace_back(index, std::numeric_limits<double>::quiet_NaN());  // latent
+        break;
+    }
   }
   std::vector<int64_t> latent;
   for (size_t i = 0; i < names.size(); ++i)
     if (!observed[i]) latent.push_back(static_cast<int64_t>(i));
   AMOR_CHECK(!latent.empty(), ValueError, "--condition: every variable is given; nothing is left to sample");
 
-  const Tensor joint = sampler->sample_conditional(given, a.n, a.seed);  // [n, T]
+  Tensor joint;  // [n, T]
+  if (constraints.empty()) {
+    std::vector<std::pair<int64_t, double>> values;
+    for (const auto& [index, value] : given)
+      if (!std::isnan(value)) values.emplace_back(index, value);
+    joint = sampler->sample_conditional(values, a.n, a.seed);
+  } else {
+    auto* simformer = dynamic_cast<sbi::simformer::SimformerPosterior*>(&posterior);
+    AMOR_CHECK(simformer != nullptr, ValueError, "--condition: intervals and bounds need a simformer model (",
+               model_desc, " samples conditionals only given values)");
+    joint = simformer->sample_constrained(given, constraints, a.n, a.seed);
+  }
   const Tensor picked = index_select(joint, 1, from_vector(latent, Shape{static_cast<int64_t>(latent.size())}));
   std::vector<std::string> latent_names;
   for (int64_t i : latent) latent_names.push_back(names[static_cast<size_t>(i)]);
@@ -73,7 +105,8 @@ int run_sample(const SampleArgs& a) {
   Tensor x_o;
   std::string which;
   if (!a.observation.empty()) {
-    const sbi::io::CsvTable obs = sbi::io::read_csv(a.observation);
+    // Empty or NaN cells are missing entries, which a simformer model samples.
+    const sbi::io::CsvTable obs = sbi::io::read_csv(a.observation, {.allow_nonfinite = true});
     AMOR_CHECK(static_cast<int64_t>(obs.header.size()) == posterior->x_dim(), ValueError,
                "--observation '", a.observation, "' has ", obs.header.size(), " columns, but ",
                model_desc, " takes x with ", posterior->x_dim());
@@ -81,6 +114,16 @@ int run_sample(const SampleArgs& a) {
                obs.values.size(0), " rows; give one observation (one row)");
     x_o = obs.values;
     which = a.observation;
+    const Tensor xv = x_o.to(DType::F64).contiguous();
+    const bool simformer = dynamic_cast<sbi::simformer::SimformerPosterior*>(posterior.get()) != nullptr;
+    for (int64_t j = 0; j < xv.numel(); ++j) {
+      const double v = xv.data<double>()[j];
+      AMOR_CHECK(!std::isinf(v), ValueError, "--observation '", a.observation, "': column '",
+                 obs.header[static_cast<size_t>(j)], "' is infinite");
+      AMOR_CHECK(!std::isnan(v) || simformer, ValueError, "--observation '", a.observation, "': column '",
+                 obs.header[static_cast<size_t>(j)], "' is missing (empty or NaN); only a simformer model samples "
+                 "missing entries, ", model_desc, " does not");
+    }
   } else {
     AMOR_CHECK(task != nullptr, ValueError, "--num-observation: ", model_desc,
                " names a task that is not registered here; give --observation FILE instead");

@@ -37,13 +37,29 @@ struct SampleArgs {
   std::string model;
   std::string observation;   // CSV path, or empty
   int num_observation = 0;   // 1-based, or 0
-  std::string condition;     // "x_1=0.3,theta_2=1": any conditional (models that support it), or empty
+  std::string condition;     // "x_1=0.3,theta_2 in [0, 1]": apps/conditions.h (models that support it), or empty
   int64_t n = 10000;
   uint64_t seed = 0;
   std::string out;
   std::string data_dir;
 };
 int run_sample(const SampleArgs& args);
+
+// `amor log-prob` (apps/cmd_log_prob.cpp): log p(points | condition) of a simformer model.
+struct LogProbArgs {
+  std::string model;
+  std::string points;        // CSV: one column per variable not conditioned on
+  std::string condition;     // "x_1=0.3,...": values only; or
+  std::string observation;   // x_o as a one-row CSV; or
+  int num_observation = 0;   // sbibm observation K; none of the three: the joint
+  std::string divergence = "exact";  // or "hutchinson"
+  int64_t steps = 50;
+  int64_t probes = 1;
+  uint64_t seed = 0;
+  std::string out;
+  std::string data_dir;
+};
+int run_log_prob(const LogProbArgs& args);
 
 struct EvaluateArgs {
   std::string task, method;

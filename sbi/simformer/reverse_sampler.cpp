@@ -92,8 +92,17 @@ Tensor ancestral_step(StepContext& c, const Tensor& x, double t, double t_next) 
 
 }  // namespace
 
+Tensor renoise(const Sde& sde, const Tensor& x, const Tensor& latent, double t_next, double t, Generator& gen) {
+  const double a_ts = sde.mean_factor(t) / sde.mean_factor(t_next);
+  const double s = sde.std(t), s2 = sde.std(t_next);
+  const double sd = std::sqrt(std::max(s * s - a_ts * a_ts * s2 * s2, 0.0));
+  const Tensor back = x * a_ts + randn(x.shape(), gen) * sd;
+  return x + (back - x) * latent;
+}
+
 Tensor integrate_reverse(const ScoreFunction& score, const Sde& sde, Tensor x, const Tensor& latent,
-                         SamplerKind kind, int64_t steps, Generator& gen) {
+                         SamplerKind kind, int64_t steps, Generator& gen, int64_t recurrence) {
+  if (recurrence < 0) throw ValueError("simformer: recurrence must be >= 0, got " + std::to_string(recurrence));
   const std::vector<double> grid = reverse_time_grid(sde, steps);
   StepContext c{score, sde, latent, gen};
   if (kind == SamplerKind::DpmSolver2M) {
@@ -107,15 +116,19 @@ Tensor integrate_reverse(const ScoreFunction& score, const Sde& sde, Tensor x, c
     for (int64_t k = 0; k < steps; ++k) {
       const double t = grid[size_t(k)], t_next = grid[size_t(k) + 1];
       const double h = lambda(t_next) - lambda(t);
-      const Tensor d = denoise(c, x, t);
-      Tensor d_hat = d;
-      if (d_prev.defined()) {
-        const double r = h_prev / h;
-        d_hat = d * (1.0 + 0.5 / r) - d_prev * (0.5 / r);
+      Tensor d;
+      for (int64_t repeat = 0; repeat <= recurrence; ++repeat) {
+        if (repeat > 0) x = renoise(sde, x, latent, t_next, t, gen);
+        d = denoise(c, x, t);
+        Tensor d_hat = d;
+        if (d_prev.defined()) {
+          const double r = h_prev / h;
+          d_hat = d * (1.0 + 0.5 / r) - d_prev * (0.5 / r);
+        }
+        const double s = sde.std(t), s2 = sde.std(t_next), a2 = sde.mean_factor(t_next);
+        const Tensor next = x * (s2 / s) + d_hat * (a2 * -std::expm1(-h));
+        x = x + (next - x) * latent;
       }
-      const double s = sde.std(t), s2 = sde.std(t_next), a2 = sde.mean_factor(t_next);
-      const Tensor next = x * (s2 / s) + d_hat * (a2 * -std::expm1(-h));
-      x = x + (next - x) * latent;
       d_prev = d;
       h_prev = h;
     }
@@ -123,11 +136,14 @@ Tensor integrate_reverse(const ScoreFunction& score, const Sde& sde, Tensor x, c
   }
   for (int64_t k = 0; k < steps; ++k) {
     const double t = grid[size_t(k)], t_next = grid[size_t(k) + 1];
-    switch (kind) {
-      case SamplerKind::EulerMaruyama: x = euler_maruyama_step(c, x, t, t_next); break;
-      case SamplerKind::HeunOde: x = heun_ode_step(c, x, t, t_next); break;
-      case SamplerKind::Ancestral: x = ancestral_step(c, x, t, t_next); break;
-      case SamplerKind::DpmSolver2M: break;  // handled above
+    for (int64_t repeat = 0; repeat <= recurrence; ++repeat) {
+      if (repeat > 0) x = renoise(sde, x, latent, t_next, t, gen);
+      switch (kind) {
+        case SamplerKind::EulerMaruyama: x = euler_maruyama_step(c, x, t, t_next); break;
+        case SamplerKind::HeunOde: x = heun_ode_step(c, x, t, t_next); break;
+        case SamplerKind::Ancestral: x = ancestral_step(c, x, t, t_next); break;
+        case SamplerKind::DpmSolver2M: break;  // handled above
+      }
     }
   }
   return x;

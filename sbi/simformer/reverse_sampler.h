@@ -53,7 +53,15 @@ std::vector<double> reverse_time_grid(const Sde& sde, int64_t steps);
 // Runs the sampler from x (at t_max, [m, T] float32) down to t_min. latent: [m, T] float32, 1 on
 // the entries to sample and 0 on clamped ones (left exactly as they are in x). Draws its noise
 // from gen. Returns the final state [m, T] float32.
+// recurrence > 0 (self-recurrence, for guidance: guidance.h): after each step from t to t' the
+// latent entries are re-noised from t' back to t with the forward kernel
+//   x_t = (α_t/α_t')·x_t' + √(s_t² − (α_t/α_t')²·s_t'²)·ε
+// and the step is redone, `recurrence` times (the multistep DPM-Solver redoes the step with the
+// same previous denoiser).
 Tensor integrate_reverse(const ScoreFunction& score, const Sde& sde, Tensor x, const Tensor& latent,
-                         SamplerKind kind, int64_t steps, Generator& gen);
+                         SamplerKind kind, int64_t steps, Generator& gen, int64_t recurrence = 0);
+
+// One draw of the forward kernel from t_next back to t (> t_next) on the latent entries.
+Tensor renoise(const Sde& sde, const Tensor& x, const Tensor& latent, double t_next, double t, Generator& gen);
 
 }  // namespace amor::sbi::simformer

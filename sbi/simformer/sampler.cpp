@@ -1,15 +1,17 @@
-// Reverse-time sampling for SimformerModel (declared in simformer.h).
+// Reverse-time sampling and log-densities for SimformerModel (declared in simformer.h).
 //
-// Latent entries start from the SDE's marginal at t_max and are integrated back to t_min by one of
-// the samplers in reverse_sampler.h; observed entries are clamped to their values throughout (their
-// updates are multiplied by 0), as in the reference. Everything runs on standardised values; the
-// result is mapped back to the data's units.
+// The network is wrapped as a MaskedScoreFunction and handed to conditional_sampling.h, which
+// works on standardised values: latent entries start from the SDE's marginal at t_max and are
+// integrated back to t_min by one of the samplers in reverse_sampler.h; observed entries are
+// clamped to their values throughout (their updates are multiplied by 0), as in the reference;
+// missing (NaN) observations are sampled as latent; constraints are enforced by guidance. The
+// result is mapped back to the data's units, observed entries copied exactly.
 #include <cmath>
 
 #include "core/error.h"
+#include "core/node.h"
 #include "core/ops.h"
-#include "core/random.h"
-#include "sbi/simformer/reverse_sampler.h"
+#include "sbi/simformer/conditional_sampling.h"
 #include "sbi/simformer/simformer.h"
 
 namespace amor::sbi::simformer {
@@ -37,46 +39,40 @@ Tensor SimformerModel::sample(const Tensor& values, const Tensor& observed, int6
 
 Tensor SimformerModel::sample(const Tensor& values, const Tensor& observed, int64_t n, uint64_t seed,
                               const SamplingOptions& options) const {
+  return sample(values, observed, Constraints(num_tokens()), n, seed, options);
+}
+
+Tensor SimformerModel::sample(const Tensor& values, const Tensor& observed, const Constraints& constraints, int64_t n,
+                              uint64_t seed, const SamplingOptions& options) const {
   options.validate();
   const int64_t tokens = num_tokens();
-  if (n <= 0) throw ValueError("simformer sample: n must be positive, got " + std::to_string(n));
-  const Tensor obs = row_vector(observed, tokens, "the condition mask");
-  if (obs.dtype() != DType::Bool) throw DTypeError("simformer sample: the condition mask must be bool");
+  if (constraints.tokens() != tokens)
+    throw ValueError("simformer sample: constraints over " + std::to_string(constraints.tokens()) +
+                     " entries for a model of " + std::to_string(tokens));
   const Tensor vals = row_vector(values, tokens, "values").to(DType::F64);
-  for (int64_t i = 0; i < tokens; ++i)
-    if (obs.data<bool>()[i] && !std::isfinite(vals.data<double>()[i]))
-      throw ValueError("simformer sample: observed entry " + std::to_string(i) + " is not finite");
+  const std::vector<double> mean = norm_->mean.to(DType::F64).to_vector<double>();
+  const std::vector<double> sd = norm_->std.to(DType::F64).to_vector<double>();
+  const Tensor value_std = (vals.to(DType::F32) - norm_->mean) / norm_->std;  // NaN (missing) stays NaN
 
-  NoGradGuard no_grad;
-  const Sde& sde = config_.sde;
-  // Standardised observed values; latent entries start from the SDE's marginal at t_max, whose
-  // mean and variance follow from the standardised data's mean 0 and variance 1.
-  const Tensor value_std = ((vals.to(DType::F32) - norm_->mean) / norm_->std).reshape({1, tokens});
-  const Tensor obs_row = obs.reshape({1, tokens});
-  const double m_T = sde.mean_factor(sde.t_max), s_T = sde.std(sde.t_max);
-  const double init_std = std::sqrt(m_T * m_T + s_T * s_T);
-  const SamplerKind kind = parse_sampler_kind(options.method);
-
+  SamplerSettings settings;
+  settings.kind = parse_sampler_kind(options.method);
+  settings.steps = options.steps;
+  settings.chunk = options.chunk;
+  settings.guidance = options.guidance;
+  const MaskedScoreFunction net_score = [&](const Tensor& xt, const Tensor& obs, double t) {
+    return score(xt, obs, full({xt.size(0)}, t));
+  };
+  Tensor effective;
+  const Tensor z = sample_conditional_standardised(net_score, config_.sde, settings, value_std, observed,
+                                                   constraints.standardised(mean, sd), n, seed, &effective);
+  // Back to data units; observed entries are copied exactly (no float32 round trip).
+  const Tensor result = (z.to(DType::F32) * norm_->std + norm_->mean).to(DType::F64).contiguous();
+  const double* r = result.data<double>();
   Tensor out = Tensor::empty({n, tokens}, DType::F64);
-  Generator gen(seed, 0x5A3E);
-  for (int64_t start = 0; start < n; start += options.chunk) {
-    const int64_t m = std::min(options.chunk, n - start);
-    const Tensor observed_b = obs_row.expand({m, tokens}).contiguous();
-    const Tensor latent_f = logical_not(observed_b).to(DType::F32);  // [m, T], 1 on latent entries
-    const Tensor x_init = where(observed_b, value_std.expand({m, tokens}), randn({m, tokens}, gen) * init_std);
-    const ScoreFunction score_at = [&](const Tensor& xt, double t) {
-      return score(xt, observed_b, full({m}, t));
-    };
-    const Tensor x = integrate_reverse(score_at, sde, x_init, latent_f, kind, options.steps, gen);
-    // Back to data units; observed entries are copied exactly (no float32 round trip).
-    const Tensor result = (x * norm_->std + norm_->mean).to(DType::F64);
-    const double* r = result.data<double>();
-    double* o = out.data<double>() + start * tokens;
-    const bool* ob = obs.data<bool>();
-    const double* v = vals.data<double>();
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < tokens; ++j) o[i * tokens + j] = ob[j] ? v[j] : r[i * tokens + j];
-  }
+  double* o = out.data<double>();
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < tokens; ++j)
+      o[i * tokens + j] = effective.data<bool>()[j] ? vals.data<double>()[j] : r[i * tokens + j];
   return out;
 }
 
@@ -94,6 +90,29 @@ Tensor SimformerModel::sample_posterior(const Tensor& x_o, int64_t n, uint64_t s
     if (i >= theta_dim_) values.data<double>()[i] = xc.data<double>()[i - theta_dim_];
   }
   return sample(values, observed, n, seed).slice(1, 0, theta_dim_).contiguous();
+}
+
+Tensor SimformerModel::log_prob(const Tensor& points, const Tensor& observed, const LogProbOptions& options,
+                                uint64_t seed) const {
+  const int64_t tokens = num_tokens();
+  const Tensor pts = points.dim() == 1 ? points.reshape({1, points.size(0)}) : points;
+  if (pts.dim() != 2 || pts.size(1) != tokens)
+    throw ShapeError("simformer log_prob: points must be [n, " + std::to_string(tokens) + "], got " +
+                     points.shape().str());
+  const Tensor obs = row_vector(observed, tokens, "the condition mask");
+  const Tensor mean = norm_->mean.to(DType::F64), sd = norm_->std.to(DType::F64);
+  const Tensor z = (pts.to(DType::F64) - mean) / sd;
+  const MaskedScoreFunction net_score = [&](const Tensor& xt, const Tensor& o, double t) {
+    return score(xt, o, full({xt.size(0)}, t));
+  };
+  const Tensor lp = log_prob_conditional_standardised(net_score, config_.sde, z, obs, options,
+                                                      config_.sampling.chunk, seed);
+  // Change of variables v = mean + std·z on the latent entries: subtract Σ_latent log std.
+  double log_det = 0;
+  const std::vector<double> sdv = sd.to_vector<double>();
+  for (int64_t i = 0; i < tokens; ++i)
+    if (!obs.data<bool>()[i]) log_det += std::log(sdv[size_t(i)]);
+  return lp - log_det;
 }
 
 }  // namespace amor::sbi::simformer

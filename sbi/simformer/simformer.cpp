@@ -98,10 +98,11 @@ void SamplingOptions::validate() const {
   parse_sampler_kind(method);  // ValueError naming the choices
   if (steps <= 0) throw ValueError("simformer: sampling.steps must be positive");
   if (chunk <= 0) throw ValueError("simformer: sampling.chunk must be positive");
+  guidance.validate();
 }
 
 nlohmann::json SamplingOptions::to_json() const {
-  return {{"method", method}, {"steps", steps}, {"chunk", chunk}};
+  return {{"method", method}, {"steps", steps}, {"chunk", chunk}, {"guidance", guidance.to_json()}};
 }
 
 SamplingOptions SamplingOptions::from_json(const nlohmann::json& j, SamplingOptions o) {
@@ -111,6 +112,7 @@ SamplingOptions SamplingOptions::from_json(const nlohmann::json& j, SamplingOpti
       o.method = v.get<std::string>();
     } else if (k == "steps") o.steps = as_int(v, k);
     else if (k == "chunk") o.chunk = as_int(v, k);
+    else if (k == "guidance") o.guidance = GuidanceOptions::from_json(v, o.guidance);
     else throw ValueError("simformer: unknown sampling option '" + k + "'");
   });
   o.validate();

@@ -7,7 +7,11 @@
 //   sde.h              the VE / VP forward processes
 //   condition_masks.h  which tokens are observed in a training sample
 //   graph_masks.h      attention masks from the task's DAG
-//   reverse_sampler.h  reverse SDE / probability-flow ODE integrators (sampler.cpp drives them)
+//   reverse_sampler.h  reverse SDE / probability-flow ODE integrators
+//   guidance.h         interval / linear / polytope constraints by guidance, self-recurrence
+//   log_prob.h         log-densities through the probability-flow ODE
+//   conditional_sampling.h  any conditional (missing entries, constraints) and its log-density
+//                      given a score callback (sampler.cpp wires the network in)
 // This file ties them together: configuration, standardisation, training.
 //
 // Values are standardised per token with the training data's mean and std (stored in the
@@ -27,6 +31,8 @@
 #include "nn/module.h"
 #include "sbi/simformer/condition_masks.h"
 #include "sbi/simformer/graph_masks.h"
+#include "sbi/simformer/guidance.h"
+#include "sbi/simformer/log_prob.h"
 #include "sbi/simformer/score_network.h"
 #include "sbi/simformer/sde.h"
 
@@ -57,6 +63,7 @@ struct SamplingOptions {
   std::string method = "euler_maruyama";  // reverse_sampler.h: heun_ode, ancestral, dpm_solver_2m
   int64_t steps = 500;
   int64_t chunk = 2000;  // samples per network call
+  GuidanceOptions guidance;  // used only when constraints are given (JSON key "guidance")
 
   void validate() const;
   nlohmann::json to_json() const;
@@ -113,8 +120,19 @@ class SimformerModel {
   Tensor sample(const Tensor& values, const Tensor& observed, int64_t n, uint64_t seed) const;
   Tensor sample(const Tensor& values, const Tensor& observed, int64_t n, uint64_t seed,
                 const SamplingOptions& options) const;
-  // θ | x_o: x_o [x_dim] or [1, x_dim] -> [n, theta_dim].
+  // The same restricted to a region (guidance.h): constraints over the T entries in the data's
+  // units; every constrained entry must be latent. A NaN value on an observed entry marks it
+  // missing: it is sampled like a latent entry (all sample() overloads).
+  Tensor sample(const Tensor& values, const Tensor& observed, const Constraints& constraints, int64_t n,
+                uint64_t seed, const SamplingOptions& options) const;
+  // θ | x_o: x_o [x_dim] or [1, x_dim] -> [n, theta_dim]. NaN entries of x_o are missing.
   Tensor sample_posterior(const Tensor& x_o, int64_t n, uint64_t seed) const;
+
+  // log p(latent entries | observed entries) in the data's units at each row of points [n, T]
+  // (float64, finite; the observed entries are read from each row), through the probability-flow
+  // ODE (log_prob.h). observed: [T] bool. Returns [n] float64. Autodiff through the network: the
+  // exact divergence costs one backward pass per latent entry per evaluation.
+  Tensor log_prob(const Tensor& points, const Tensor& observed, const LogProbOptions& options, uint64_t seed) const;
 
   // The score in standardised units: x_t [B, T], observed [B, T], t [B] (float32).
   Tensor score(const Tensor& x_t, const Tensor& observed, const Tensor& t) const;

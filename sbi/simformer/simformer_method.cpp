@@ -50,6 +50,11 @@ Tensor SimformerPosterior::sample(const Tensor& x_o, int64_t n, uint64_t seed) {
 
 Tensor SimformerPosterior::sample_conditional(const std::vector<std::pair<int64_t, double>>& observed, int64_t n,
                                               uint64_t seed) {
+  return sample_constrained(observed, Constraints(model_->num_tokens()), n, seed);
+}
+
+Tensor SimformerPosterior::sample_constrained(const std::vector<std::pair<int64_t, double>>& observed,
+                                              const Constraints& constraints, int64_t n, uint64_t seed) {
   if (n <= 0) throw ValueError("simformer: number of samples must be positive, got " + std::to_string(n));
   const int64_t tokens = model_->num_tokens(), d = theta_dim();
   const bool bounded = !support_.lower.empty() && support_.bounded();
@@ -61,6 +66,7 @@ Tensor SimformerPosterior::sample_conditional(const std::vector<std::pair<int64_
                        std::to_string(tokens) + ")");
     const std::string& name = names_[static_cast<size_t>(index)];
     if (mask.data<bool>()[index]) throw ValueError("simformer sample_conditional: '" + name + "' is given twice");
+    if (std::isnan(value)) continue;  // missing: sampled as a latent entry
     if (!std::isfinite(value)) throw ValueError("simformer sample_conditional: '" + name + "' is not finite");
     if (bounded && index < d &&
         !(value >= support_.lower[static_cast<size_t>(index)] && value <= support_.upper[static_cast<size_t>(index)]))
@@ -73,7 +79,15 @@ Tensor SimformerPosterior::sample_conditional(const std::vector<std::pair<int64_
   // Rejection on the latent θ entries only: observed ones were checked above, x is unbounded.
   bool any_latent_theta = false;
   for (int64_t i = 0; i < d; ++i) any_latent_theta = any_latent_theta || !mask.data<bool>()[i];
-  if (!bounded || !any_latent_theta) return model_->sample(values, mask, n, seed);
+  if (constraints.tokens() != tokens)
+    throw ValueError("simformer sample_constrained: constraints over " + std::to_string(constraints.tokens()) +
+                     " entries for a model of " + std::to_string(tokens));
+  const std::vector<bool> constrained = constraints.constrained_entries();
+  for (int64_t i = 0; i < tokens; ++i)
+    if (constrained[size_t(i)] && mask.data<bool>()[i])
+      throw ValueError("simformer sample_constrained: '" + names_[size_t(i)] + "' is both given and constrained");
+  const SamplingOptions& options = model_->config().sampling;
+  if (!bounded || !any_latent_theta) return model_->sample(values, mask, constraints, n, seed, options);
 
   Support joint_support;
   joint_support.lower.assign(static_cast<size_t>(tokens), -std::numeric_limits<double>::infinity());
@@ -89,7 +103,9 @@ Tensor SimformerPosterior::sample_conditional(const std::vector<std::pair<int64_
   ro.who = "simformer";
   uint64_t round = 0;
   return sample_within_support(
-      [&](int64_t count) { return model_->sample(values, mask, count, seed + 0x9E3779B97F4A7C15ull * round++); },
+      [&](int64_t count) {
+        return model_->sample(values, mask, constraints, count, seed + 0x9E3779B97F4A7C15ull * round++, options);
+      },
       joint_support, n, tokens, ro);
 }
 

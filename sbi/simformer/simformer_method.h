@@ -32,6 +32,11 @@ class SimformerPosterior : public Posterior, public ConditionalSampler {
   using ConditionalSampler::sample_conditional;
   Tensor sample_conditional(const std::vector<std::pair<int64_t, double>>& observed, int64_t n,
                             uint64_t seed) override;
+  // The same restricted to a region by guidance (guidance.h): constraints over the T entries in the
+  // data's units, on latent entries only. A NaN value in `observed` marks the entry missing (it is
+  // sampled). The guidance settings are the model's sampling options' (sampling.guidance).
+  Tensor sample_constrained(const std::vector<std::pair<int64_t, double>>& observed, const Constraints& constraints,
+                            int64_t n, uint64_t seed);
 
   SimformerModel& model() { return *model_; }
   const SimformerModel& model() const { return *model_; }

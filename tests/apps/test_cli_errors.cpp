@@ -246,3 +246,56 @@ TEST(CliErrors, UnexpectedExceptionsExitWithOne) {
 
 }  // namespace
 }  // namespace amor::test
+
+namespace amor::test {
+namespace {
+
+// The --condition language (apps/conditions.h): every malformed item is one line naming it. A
+// joint_oracle model samples conditionals given values (not intervals), enough to reach the parser.
+TEST(CliErrors, MalformedConditions) {
+  TempDir dir;
+  ASSERT_EQ(run_test_cli({"train", "--task", "test_gauss2d", "--method", "joint_oracle", "--simulations", "300",
+                          "--out", dir / "j.safetensors"}, dir).exit_code, 0);
+  const std::string out = dir / "s.csv";
+  auto sample = [&](const std::string& cond) {
+    return std::vector<std::string>{"sample", "--model", dir / "j.safetensors", "--condition", cond, "--out", out};
+  };
+  expect_bad_input(dir, sample(""), {"--condition: empty"}, out);
+  expect_bad_input(dir, sample("mu_1=1,,y_1=2"), {"--condition: an empty item"}, out);
+  expect_bad_input(dir, sample("mu_1=1,"), {"--condition: an empty item"}, out);
+  expect_bad_input(dir, sample("mu_1 in [0, 1"), {"'[' without ']'"}, out);
+  expect_bad_input(dir, sample("mu_1 in 0, 1]"), {"']' without '['"}, out);
+  expect_bad_input(dir, sample("mu_1 in [0, 1, 2]"), {"'mu_1 in [0, 1, 2]'", "two numbers"}, out);
+  expect_bad_input(dir, sample("mu_1 in [a, 1]"), {"the lower bound ('a') is not a number"}, out);
+  expect_bad_input(dir, sample("mu_1 in [0, zz]"), {"the upper bound ('zz') is not a number"}, out);
+  expect_bad_input(dir, sample("mu_1 in [2, 1]"), {"'mu_1 in [2, 1]' is an empty interval"}, out);
+  expect_bad_input(dir, sample("mu_1 in [-inf, inf]"), {"restricts nothing"}, out);
+  expect_bad_input(dir, sample("mu_1 within [0, 1]"), {"'mu_1 within [0, 1]' is not one of"}, out);
+  expect_bad_input(dir, sample("mu_1 > abc"), {"'abc' is not a finite number"}, out);
+  expect_bad_input(dir, sample("mu_1 < inf"), {"'inf' is not a finite number"}, out);
+  expect_bad_input(dir, sample("> 3"), {"'> 3' has no variable name"}, out);
+  expect_bad_input(dir, sample("=3"), {"'=3' has no variable name"}, out);
+  expect_bad_input(dir, sample("mu_1"), {"'mu_1' is not name=value"}, out);
+  expect_bad_input(dir, sample("mu_1=1,mu_1 > 0"), {"'mu_1' is given twice"}, out);
+  expect_bad_input(dir, sample("mu_1=1,mu1=2"), {"'mu_1' is given twice"}, out);
+  expect_bad_input(dir, sample("nu_1 > 0"), {"no variable 'nu_1'", "mu_1, mu_2, y_1, y_2"}, out);
+  expect_bad_input(dir, sample("7=1"), {"variable number 7 is outside 1..4"}, out);
+  // Well-formed, but intervals need a simformer model.
+  expect_bad_input(dir, sample("mu_1 in [0, 1], y_1=0.3"), {"intervals and bounds need a simformer model"}, out);
+  // log-prob needs a simformer model.
+  write_text(dir.path() / "p.csv", "mu_1,mu_2\n0,0\n");
+  expect_bad_input(dir, {"log-prob", "--model", dir / "j.safetensors", "--points", dir / "p.csv", "--condition",
+                         "y_1=0,y_2=0", "--out", out}, {"log-prob needs a simformer model"}, out);
+  // A missing cell in an observation file: only a simformer model samples it.
+  ASSERT_EQ(run_test_cli({"train", "--task", "test_gauss2d", "--method", "oracle", "--simulations", "300",
+                          "--out", dir / "o.safetensors"}, dir).exit_code, 0);
+  write_text(dir.path() / "obs.csv", "y_1,y_2\n0.5,\n");
+  expect_bad_input(dir, {"sample", "--model", dir / "o.safetensors", "--observation", dir / "obs.csv", "--out", out},
+                   {"column 'y_2' is missing", "only a simformer model"}, out);
+  write_text(dir.path() / "inf.csv", "y_1,y_2\n0.5,inf\n");
+  expect_bad_input(dir, {"sample", "--model", dir / "o.safetensors", "--observation", dir / "inf.csv", "--out", out},
+                   {"column 'y_2' is infinite"}, out);
+}
+
+}  // namespace
+}  // namespace amor::test
