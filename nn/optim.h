@@ -1,6 +1,11 @@
 // Optimizers: SGD (momentum, Nesterov), Adam and AdamW, each one fused loop per parameter
 // tensor. The learning rate is a plain field (set it from a Schedule each step).
 //
+// Devices: parameters may live on any device (all of one optimizer's need not share one). The
+// state (momentum, Adam's moments) is created on the parameter's device at its first step; CUDA
+// parameters are updated with whole-tensor ops implementing the same formulas, no host reads.
+// A parameter moved after its state was created is refused (DeviceError).
+//
 // Updates follow PyTorch's torch.optim formulas exactly (bias-corrected Adam; AdamW's decoupled
 // weight decay p ← p·(1 − lr·wd) before the Adam step; SGD's momentum buffer starts as the first
 // gradient), so trajectories can be compared with PyTorch number for number.
@@ -42,6 +47,8 @@ class SGD : public Optimizer {
   void step() override;
 
  private:
+  void device_step(size_t i, const Tensor& g);  // parameter i off the CPU
+
   SGDOptions o_;
   std::vector<Tensor> momentum_;
 };
@@ -59,6 +66,8 @@ class Adam : public Optimizer {
   const AdamOptions& options() const { return o_; }
 
  private:
+  void device_step(size_t i, const Tensor& g, double bc1, double bc2);  // parameter i off the CPU
+
   AdamOptions o_;
   std::vector<Tensor> m_, v_;
 };
