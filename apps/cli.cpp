@@ -63,6 +63,9 @@ const char* kPlotFooter =
     "                      highest-density region of that level. Drawn against the diagonal.\n"
     "The format follows --out's extension: .svg or .png.";
 
+const char* kDeviceHelp =
+    "cpu (default), cuda or cuda:N: where the model trains/samples (needs a CUDA build and device)";
+
 // The innermost subcommand the parser got to, for error messages ("amor train").
 std::string command_name(const CLI::App& app) {
   std::string name = "amor";
@@ -126,6 +129,7 @@ int run_cli(int argc, char** argv) {
   train->add_option("--seed", tr_seed, "Random seed")->capture_default_str()->type_name("S");
   train->add_option("--out", tr.out, "Output checkpoint (.safetensors)")->required()->type_name("FILE");
   train->add_option("--config", tr.config, "Method settings, a JSON object")->type_name("FILE");
+  train->add_option("--device", tr.device, kDeviceHelp)->type_name("DEV");
   train->footer(kTrainFooter);
   train->callback([&] {
     action = [&] {
@@ -151,6 +155,7 @@ int run_cli(int argc, char** argv) {
   sample->add_option("--n", sa_n, "Number of samples")->capture_default_str()->type_name("N");
   sample->add_option("--seed", sa_seed, "Random seed")->capture_default_str()->type_name("S");
   sample->add_option("--out", sa.out, "Output CSV")->required()->type_name("FILE");
+  sample->add_option("--device", sa.device, kDeviceHelp)->type_name("DEV");
   sample->footer(kSampleFooter);
   sample->callback([&] {
     action = [&] {
@@ -173,6 +178,7 @@ int run_cli(int argc, char** argv) {
   evaluate->add_option("--seed", ev_seed, "Random seed")->capture_default_str()->type_name("S");
   evaluate->add_option("--out", ev.out, "Output directory")->required()->type_name("DIR");
   evaluate->add_option("--config", ev.config, "Method settings, a JSON object (as amor train)")->type_name("FILE");
+  evaluate->add_option("--device", ev.device, kDeviceHelp)->type_name("DEV");
   auto* all_cond_opt = evaluate->add_option("--all-conditionals", ev_all_cond,
                                             "Score K random conditionals instead of the posterior")
                           ->type_name("K");

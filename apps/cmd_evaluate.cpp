@@ -56,7 +56,7 @@ int run_evaluate(const EvaluateArgs& a) {
       task->num_observations());
   // Read the config before anything slow: a typo in it should not cost a training run.
   const nlohmann::json config =
-      a.config.empty() ? nlohmann::json::object() : read_json_object("--config", a.config);
+      with_device(a.config.empty() ? nlohmann::json::object() : read_json_object("--config", a.config), a.device);
   ensure_output_dir("--out", a.out);
   // Read every observation and reference set now: a missing file should not cost a training run.
   std::vector<Tensor> x_o, reference, truth;

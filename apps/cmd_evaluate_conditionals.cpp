@@ -64,7 +64,7 @@ int run_evaluate_all_conditionals(const EvaluateArgs& a) {
   AMOR_CHECK(a.all_conditionals >= 1, ValueError, "--all-conditionals must be >= 1, got ", a.all_conditionals);
   // Read the config before anything slow: a typo in it should not cost a training run.
   const nlohmann::json config =
-      a.config.empty() ? nlohmann::json::object() : read_json_object("--config", a.config);
+      with_device(a.config.empty() ? nlohmann::json::object() : read_json_object("--config", a.config), a.device);
   ensure_output_dir("--out", a.out);
   sbi::AllConditionalsOptions options;
   options.num_conditions = a.all_conditionals;

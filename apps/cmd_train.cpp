@@ -15,7 +15,7 @@ int run_train(const TrainArgs& a) {
   const sbi::Method& method = sbi::find_method(a.method);
   const sbi::TaskPtr task = sbi::make_task(a.task, {.data_dir = a.data_dir});
   const nlohmann::json config =
-      a.config.empty() ? nlohmann::json::object() : read_json_object("--config", a.config);
+      with_device(a.config.empty() ? nlohmann::json::object() : read_json_object("--config", a.config), a.device);
   check_output_file("--out", a.out);
 
   TrainedModel m = simulate_and_train("amor train", *task, method, a.simulations, a.seed, config);

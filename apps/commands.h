@@ -29,6 +29,7 @@ struct TrainArgs {
   std::string out;
   std::string config;  // path of a JSON object; empty: the method's defaults
   std::string data_dir;
+  std::string device;  // --device: "cpu", "cuda" or "cuda:N"; empty: the config's (default cpu)
 };
 int run_train(const TrainArgs& args);
 
@@ -41,6 +42,7 @@ struct SampleArgs {
   uint64_t seed = 0;
   std::string out;
   std::string data_dir;
+  std::string device;  // --device: where the model samples; empty: cpu. Samples land on the host.
 };
 int run_sample(const SampleArgs& args);
 
@@ -57,6 +59,7 @@ struct EvaluateArgs {
   int64_t all_conditionals = 0;
   int64_t conditional_samples = 10000;  // model and reference samples per condition
   std::string reference_cache;          // empty: the build tree's reference cache
+  std::string device;                   // --device: where training and sampling run; empty: the config's
 };
 int run_evaluate(const EvaluateArgs& args);
 // `amor evaluate --all-conditionals K` (run_evaluate hands over to it).

@@ -40,9 +40,11 @@ Tensor SimformerModel::sample(const Tensor& values, const Tensor& observed, int6
   options.validate();
   const int64_t tokens = num_tokens();
   if (n <= 0) throw ValueError("simformer sample: n must be positive, got " + std::to_string(n));
-  const Tensor obs = row_vector(observed, tokens, "the condition mask");
+  // Conditions are read on the host; the integration runs on the model's device.
+  const Tensor obs = row_vector(observed.to(Device::cpu()), tokens, "the condition mask");
   if (obs.dtype() != DType::Bool) throw DTypeError("simformer sample: the condition mask must be bool");
-  const Tensor vals = row_vector(values, tokens, "values").to(DType::F64);
+  const Tensor vals = row_vector(values.to(Device::cpu()), tokens, "values").to(DType::F64);
+  const Device dev = device();
   for (int64_t i = 0; i < tokens; ++i)
     if (obs.data<bool>()[i] && !std::isfinite(vals.data<double>()[i]))
       throw ValueError("simformer sample: observed entry " + std::to_string(i) + " is not finite");
@@ -51,7 +53,8 @@ Tensor SimformerModel::sample(const Tensor& values, const Tensor& observed, int6
   const Sde& sde = config_.sde;
   // Standardised observed values; latent entries start from the SDE's marginal at t_max, whose
   // mean and variance follow from the standardised data's mean 0 and variance 1.
-  const Tensor value_std = ((vals.to(DType::F32) - norm_->mean) / norm_->std).reshape({1, tokens});
+  const Tensor mean_host = norm_->mean.to(Device::cpu()), std_host = norm_->std.to(Device::cpu());
+  const Tensor value_std = ((vals.to(DType::F32) - mean_host) / std_host).reshape({1, tokens}).to(dev);
   const Tensor obs_row = obs.reshape({1, tokens});
   const double m_T = sde.mean_factor(sde.t_max), s_T = sde.std(sde.t_max);
   const double init_std = std::sqrt(m_T * m_T + s_T * s_T);
@@ -61,15 +64,17 @@ Tensor SimformerModel::sample(const Tensor& values, const Tensor& observed, int6
   Generator gen(seed, 0x5A3E);
   for (int64_t start = 0; start < n; start += options.chunk) {
     const int64_t m = std::min(options.chunk, n - start);
-    const Tensor observed_b = obs_row.expand({m, tokens}).contiguous();
+    const Tensor observed_host = obs_row.expand({m, tokens}).contiguous();  // score() builds masks from it
+    const Tensor observed_b = observed_host.to(dev);
     const Tensor latent_f = logical_not(observed_b).to(DType::F32);  // [m, T], 1 on latent entries
-    const Tensor x_init = where(observed_b, value_std.expand({m, tokens}), randn({m, tokens}, gen) * init_std);
+    const Tensor x_init = where(observed_b, value_std.expand({m, tokens}),
+                                randn({m, tokens}, gen, {.device = dev}) * init_std);
     const ScoreFunction score_at = [&](const Tensor& xt, double t) {
-      return score(xt, observed_b, full({m}, t));
+      return score(xt, observed_host, full({m}, t));
     };
     const Tensor x = integrate_reverse(score_at, sde, x_init, latent_f, kind, options.steps, gen);
-    // Back to data units; observed entries are copied exactly (no float32 round trip).
-    const Tensor result = (x * norm_->std + norm_->mean).to(DType::F64);
+    // Back to data units on the host; observed entries are copied exactly (no float32 round trip).
+    const Tensor result = (x * norm_->std + norm_->mean).to(Device::cpu()).to(DType::F64);
     const double* r = result.data<double>();
     double* o = out.data<double>() + start * tokens;
     const bool* ob = obs.data<bool>();
@@ -88,7 +93,7 @@ Tensor SimformerModel::sample_posterior(const Tensor& x_o, int64_t n, uint64_t s
   const int64_t tokens = num_tokens();
   Tensor values = zeros({tokens}, {.dtype = DType::F64});
   Tensor observed = Tensor::empty({tokens}, DType::Bool);
-  const Tensor xc = x.to(DType::F64).contiguous();
+  const Tensor xc = x.to(Device::cpu()).to(DType::F64).contiguous();
   for (int64_t i = 0; i < tokens; ++i) {
     observed.data<bool>()[i] = i >= theta_dim_;
     if (i >= theta_dim_) values.data<double>()[i] = xc.data<double>()[i - theta_dim_];
