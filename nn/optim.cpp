@@ -61,8 +61,8 @@ void SGD::step() {
     Tensor g = grad_of(p, "SGD");
     if (!g.defined()) continue;
     if (momentum_[i].defined()) check_state_device(momentum_[i], p, "SGD");
-    if (!p.device().is_cpu()) {
-      device_step(i, g);
+    if (tensor_ops_for(p)) {
+      tensor_ops_step(i, g);
       continue;
     }
     const int64_t n = p.numel();
@@ -88,7 +88,7 @@ void SGD::step() {
   ++steps_;
 }
 
-void SGD::device_step(size_t i, const Tensor& g) {
+void SGD::tensor_ops_step(size_t i, const Tensor& g) {
   // The CPU loop's arithmetic as whole-tensor ops (device tensors have no host pointer).
   Tensor& p = params_[i];
   const Tensor d = o_.weight_decay != 0 ? g + p * o_.weight_decay : g;
@@ -129,8 +129,8 @@ void Adam::step() {
       v_[i] = zeros_like(p);
     }
     check_state_device(m_[i], p, "Adam");
-    if (!p.device().is_cpu()) {
-      device_step(i, g, bc1, bc2);
+    if (tensor_ops_for(p)) {
+      tensor_ops_step(i, g, bc1, bc2);
       continue;
     }
     const int64_t n = p.numel();
@@ -158,7 +158,7 @@ void Adam::step() {
   }
 }
 
-void Adam::device_step(size_t i, const Tensor& g, double bc1, double bc2) {
+void Adam::tensor_ops_step(size_t i, const Tensor& g, double bc1, double bc2) {
   // The CPU loop's update as whole-tensor ops (same formula; the device rounds each op, so the
   // result may differ from the fused loop in the last bits).
   Tensor& p = params_[i];

@@ -28,11 +28,19 @@ class Optimizer {
   void set_lr(double lr);
   int64_t steps_taken() const { return steps_; }
   const std::vector<Tensor>& params() const { return params_; }
+  // Updates CPU parameters with the whole-tensor ops that device parameters always use, instead
+  // of the fused host loop: the twin the tests compare the loop with (and the device path's CPU
+  // check). Off by default.
+  void use_tensor_ops(bool on = true) { tensor_ops_ = on; }
 
  protected:
+  // Whether parameter p takes the whole-tensor-op path.
+  bool tensor_ops_for(const Tensor& p) const { return tensor_ops_ || !p.device().is_cpu(); }
+
   std::vector<Tensor> params_;
   double lr_;
   int64_t steps_ = 0;
+  bool tensor_ops_ = false;
 };
 
 struct SGDOptions {
@@ -47,7 +55,7 @@ class SGD : public Optimizer {
   void step() override;
 
  private:
-  void device_step(size_t i, const Tensor& g);  // parameter i off the CPU
+  void tensor_ops_step(size_t i, const Tensor& g);  // parameter i by whole-tensor ops (any device)
 
   SGDOptions o_;
   std::vector<Tensor> momentum_;
@@ -66,7 +74,8 @@ class Adam : public Optimizer {
   const AdamOptions& options() const { return o_; }
 
  private:
-  void device_step(size_t i, const Tensor& g, double bc1, double bc2);  // parameter i off the CPU
+  // Parameter i by whole-tensor ops (any device).
+  void tensor_ops_step(size_t i, const Tensor& g, double bc1, double bc2);
 
   AdamOptions o_;
   std::vector<Tensor> m_, v_;
