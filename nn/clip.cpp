@@ -124,14 +124,12 @@ void adaptive_clip_grad(const std::vector<Tensor>& params_in, double clipping, d
   }
 }
 
-namespace detail {
-void adaptive_clip_grad_ops(const std::vector<Tensor>& params_in, double clipping, double eps) {
+void adaptive_clip_grad_tensor_ops(const std::vector<Tensor>& params_in, double clipping, double eps) {
   AMOR_CHECK(clipping > 0 && eps >= 0, ValueError, "adaptive_clip_grad: clipping must be positive, eps >= 0");
   NoGradGuard no_grad;
   std::vector<Tensor> params = params_in;
   for (Tensor& p : params)
     if (Tensor g = owned_grad(p); g.defined()) adaptive_clip_on_device(p, g, clipping, eps);
 }
-}  // namespace detail
 
 }  // namespace amor::nn

@@ -25,10 +25,8 @@ Tensor clip_grad_norm_tensor(const std::vector<Tensor>& params, double max_norm)
 // weight matrix [out, in] (norm over the trailing axes) and the whole tensor for vectors/scalars.
 void adaptive_clip_grad(const std::vector<Tensor>& params, double clipping, double eps = 1e-3);
 
-namespace detail {
 // adaptive_clip_grad with the whole-tensor ops device gradients take, for gradients on any
-// device: the twin the tests compare the host loop with.
-void adaptive_clip_grad_ops(const std::vector<Tensor>& params, double clipping, double eps = 1e-3);
-}  // namespace detail
+// device (CPU included): the twin the tests compare the host loop with.
+void adaptive_clip_grad_tensor_ops(const std::vector<Tensor>& params, double clipping, double eps = 1e-3);
 
 }  // namespace amor::nn

@@ -76,7 +76,7 @@ Tensor observation_row(const Tensor& x_o, int64_t dim, const char* who) {
   if (x.dim() != 2 || x.size(0) != 1 || x.size(1) != dim)
     throw ShapeError(std::string(who) + ": the observation must be [1, " + std::to_string(dim) + "], got " +
                      x_o.shape().str());
-  const Tensor x64 = x.to(DType::F64).contiguous();
+  const Tensor x64 = x.to(Device::cpu()).to(DType::F64).contiguous();  // checked on the host
   for (int64_t j = 0; j < dim; ++j)
     if (!std::isfinite(x64.data<double>()[j]))
       throw ValueError(std::string(who) + ": observation entry " + std::to_string(j + 1) + " is not finite");
@@ -145,7 +145,7 @@ Tensor NpePosterior::log_prob(const Tensor& theta, const Tensor& x_o) {
   NoGradGuard ng;
   Tensor lp = flow_->log_prob(theta.to(flow_->dtype()).to(device()), context).to(Device::cpu()).to(DType::F64).contiguous();
   if (!support_.lower.empty()) {
-    const Tensor th = theta.to(DType::F64).contiguous();
+    const Tensor th = theta.to(Device::cpu()).to(DType::F64).contiguous();
     for (int64_t i = 0; i < th.size(0); ++i)
       if (!support_.contains(th.data<double>() + i * theta_dim()))
         lp.data<double>()[i] = -std::numeric_limits<double>::infinity();

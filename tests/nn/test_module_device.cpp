@@ -145,8 +145,10 @@ TEST(ModuleDevice, AFailedMoveLeavesTheModuleWhole) {
   EXPECT_EQ(flat(m->parameters()), before);
 }
 
-// Several steps of the fused host loop and of the whole-tensor-op path (the one device
-// parameters take) from the same start agree to float64 rounding.
+// The fused host loop and the whole-tensor-op path (the one device parameters take) from the same
+// start: one step agrees to float64 rounding; after four, the few-ulp differences (the loop's
+// multiply-adds are contracted to FMAs, the ops round one by one) have grown through the
+// network's gradients, still far below any float32 effect.
 template <class Opt, class Make>
 void expect_tensor_ops_match_loop(Make make_opt, const char* what) {
   auto loop_model = make_mlp(3), ops_model = make_mlp(3);
@@ -158,8 +160,11 @@ void expect_tensor_ops_match_loop(Make make_opt, const char* what) {
     backprop(*ops_model, 10 + step);
     loop.step();
     ops.step();
+    if (step == 0)
+      expect_close(flat(ops_model->parameters()), flat(loop_model->parameters()), 1e-14,
+                   (std::string(what) + ", one step").c_str());
   }
-  expect_close(flat(ops_model->parameters()), flat(loop_model->parameters()), 1e-13, what);
+  expect_close(flat(ops_model->parameters()), flat(loop_model->parameters()), 1e-10, what);
   EXPECT_NE(flat(loop_model->parameters()), flat(make_mlp(3)->parameters())) << what << ": the steps changed nothing";
 }
 
@@ -205,7 +210,7 @@ TEST(ClipTensorOps, AdaptiveClipMatchesTheHostLoop) {
       backprop(*a, 6);
       backprop(*b, 6);
       adaptive_clip_grad(a->parameters(), clipping);
-      detail::adaptive_clip_grad_ops(b->parameters(), clipping);
+      adaptive_clip_grad_tensor_ops(b->parameters(), clipping);
       expect_close(flat(grads(*b)), flat(grads(*a)), dt == DType::F64 ? 1e-13 : 1e-6, "adaptive clipping");
     }
   }
