@@ -41,15 +41,26 @@ uint64_t parse_seed_flag(const std::string& flag, const std::string& text) {
   return v;
 }
 
+namespace {
+// sbi's device messages start with "device" ("device: 'x' is not a device", "device cuda:1: ...");
+// after the flag's name that word is redundant.
+std::string device_reason(const char* what) {
+  const std::string s = what;
+  for (const std::string prefix : {"device: ", "device "})
+    if (s.rfind(prefix, 0) == 0) return s.substr(prefix.size());
+  return s;
+}
+}  // namespace
+
 Device parse_device_flag(const std::string& flag, const std::string& text) {
   Device device;
   try {
     device = sbi::parse_device(text);
     sbi::require_device(device);
   } catch (const DeviceError& e) {
-    throw DeviceError(flag + ": " + e.what());
+    throw DeviceError(flag + ": " + device_reason(e.what()));
   } catch (const ValueError& e) {
-    throw ValueError(flag + ": " + e.what());
+    throw ValueError(flag + ": " + device_reason(e.what()));
   }
   return device;
 }

@@ -27,6 +27,7 @@ results="${AMOR_GPU_RESULTS:-$build/gpu_check_results.md}"
 logs="$(mktemp -d)"
 summary=()
 failed=0
+have_device=1
 step() {  # step <name> <command...>
   local name="$1"; shift
   echo "==== $name"
@@ -44,6 +45,7 @@ if "$exe" --gtest_filter='CudaDevice.NamesAndSmokeKernel' 2>&1 | grep -q "SKIPPE
   echo "gpu_check.sh: no usable CUDA device: the gpu tests skipped" >&2
   summary+=("device: NOT FOUND (tests skipped)")
   failed=1
+  have_device=0
 fi
 
 cs="$(command -v compute-sanitizer || true)"
@@ -58,6 +60,8 @@ fi
 
 if [ "${AMOR_GPU_BENCH:-1}" = 0 ]; then
   summary+=("benchmarks: skipped (AMOR_GPU_BENCH=0)")
+elif [ "$have_device" = 0 ]; then
+  summary+=("benchmarks: skipped (no CUDA device)")
 else
   bench_args=(--out "$logs/bench")
   [ -x "$build/bench/bench_attention_cuda" ] && bench_args+=(--build-dir "$build")
