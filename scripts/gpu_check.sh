@@ -41,7 +41,9 @@ fi
 command -v nvidia-smi >/dev/null && nvidia-smi -L
 step "gpu suite (ctest -L gpu)" bash -c "ctest --test-dir '$build' -L gpu --output-on-failure | tee '$logs/ctest.txt'; exit \${PIPESTATUS[0]}"
 # A suite that only skipped proves nothing: require the device to be seen.
-if "$exe" --gtest_filter='CudaDevice.NamesAndSmokeKernel' 2>&1 | grep -q "SKIPPED"; then
+# (Output captured first: with pipefail, `| grep -q` would see the test binary die of SIGPIPE.)
+smoke="$("$exe" --gtest_filter='CudaDevice.NamesAndSmokeKernel' 2>&1 || true)"
+if printf '%s\n' "$smoke" | grep -q "SKIPPED"; then
   echo "gpu_check.sh: no usable CUDA device: the gpu tests skipped" >&2
   summary+=("device: NOT FOUND (tests skipped)")
   failed=1
@@ -81,7 +83,7 @@ for s in "${summary[@]}"; do echo "  $s"; done
   for s in "${summary[@]}"; do echo "- $s"; done
   if [ -f "$logs/ctest.txt" ]; then
     echo "- gpu suite: $(grep -E 'tests passed|tests failed' "$logs/ctest.txt" | tail -1)"
-    echo "  ($(grep -c 'Skipped' "$logs/ctest.txt" || true) skipped)"
+    echo "  ($(grep -c '(Skipped)$' "$logs/ctest.txt" || true) of them skipped)"
   fi
   if [ -f "$logs/bench/summary.txt" ]; then
     echo
