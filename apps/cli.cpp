@@ -87,6 +87,9 @@ const char* kPlotFooter =
     "                      highest-density region of that level. Drawn against the diagonal.\n"
     "The format follows --out's extension: .svg or .png.";
 
+const char* kDeviceHelp =
+    "cpu (default), cuda or cuda:N: where the model trains/samples (needs a CUDA build and device)";
+
 // The innermost subcommand the parser got to, for error messages ("amor train").
 std::string command_name(const CLI::App& app) {
   std::string name = "amor";
@@ -153,6 +156,7 @@ int run_cli(int argc, char** argv) {
   train->add_option("--estimator", tr.estimator, "npe, nle: maf, nsf or coupling (over --config)")->type_name("NAME");
   train->add_option("--summary", tr.summary, "npe: deepset, set_transformer or timeseries (over --config)")
       ->type_name("NAME");
+  train->add_option("--device", tr.device, kDeviceHelp)->type_name("DEV");
   train->footer(kTrainFooter);
   train->callback([&] {
     action = [&] {
@@ -178,6 +182,7 @@ int run_cli(int argc, char** argv) {
   sample->add_option("--n", sa_n, "Number of samples")->capture_default_str()->type_name("N");
   sample->add_option("--seed", sa_seed, "Random seed")->capture_default_str()->type_name("S");
   sample->add_option("--out", sa.out, "Output CSV")->required()->type_name("FILE");
+  sample->add_option("--device", sa.device, kDeviceHelp)->type_name("DEV");
   sample->footer(kSampleFooter);
   sample->callback([&] {
     action = [&] {
@@ -232,6 +237,7 @@ int run_cli(int argc, char** argv) {
   evaluate->add_option("--estimator", ev.estimator, "npe, nle: maf, nsf or coupling (over --config)")->type_name("NAME");
   evaluate->add_option("--summary", ev.summary, "npe: deepset, set_transformer or timeseries (over --config)")
       ->type_name("NAME");
+  evaluate->add_option("--device", ev.device, kDeviceHelp)->type_name("DEV");
   auto* all_cond_opt = evaluate->add_option("--all-conditionals", ev_all_cond,
                                             "Score K random conditionals instead of the posterior")
                           ->type_name("K");

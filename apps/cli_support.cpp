@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/file_io.h"
+#include "sbi/device_option.h"
 #include "sbi/io/csv.h"
 
 namespace amor::apps {
@@ -38,6 +39,40 @@ uint64_t parse_seed_flag(const std::string& flag, const std::string& text) {
   AMOR_CHECK(!text.empty() && ec == std::errc() && ptr == end, ValueError, flag, ": '", text,
              "' is not a non-negative whole number");
   return v;
+}
+
+namespace {
+// sbi's device messages start with "device" ("device: 'x' is not a device", "device cuda:1: ...");
+// after the flag's name that word is redundant.
+std::string device_reason(const char* what) {
+  const std::string s = what;
+  for (const std::string prefix : {"device: ", "device "})
+    if (s.rfind(prefix, 0) == 0) return s.substr(prefix.size());
+  return s;
+}
+}  // namespace
+
+Device parse_device_flag(const std::string& flag, const std::string& text) {
+  Device device;
+  try {
+    device = sbi::parse_device(text);
+    sbi::require_device(device);
+  } catch (const DeviceError& e) {
+    throw DeviceError(flag + ": " + device_reason(e.what()));
+  } catch (const ValueError& e) {
+    throw ValueError(flag + ": " + device_reason(e.what()));
+  }
+  return device;
+}
+
+nlohmann::json with_device(nlohmann::json config, const std::string& device_text) {
+  if (!device_text.empty()) {
+    config["device"] = sbi::device_string(parse_device_flag("--device", device_text));
+  } else if (config.is_object() && config.contains("device")) {
+    // A device named in the configuration file is checked now too, not after the simulations.
+    sbi::require_device(sbi::device_from_json(config["device"], "--config"));
+  }
+  return config;
 }
 
 std::vector<int> parse_observation_list(const std::string& flag, const std::string& text,

@@ -20,6 +20,14 @@ namespace amor::apps {
 // ValueError "--n: 'abc' is not a whole number" / "... must be at least 1".
 int64_t parse_int_flag(const std::string& flag, const std::string& text, int64_t lo, int64_t hi);
 uint64_t parse_seed_flag(const std::string& flag, const std::string& text);
+// "cpu", "cuda" or "cuda:N" (sbi/device_option.h), usable here: ValueError for any other text,
+// DeviceError when amor was built without CUDA, the machine has no CUDA device, or N is past the
+// last one. Both name the flag.
+Device parse_device_flag(const std::string& flag, const std::string& text);
+// The method configuration with "device" set when the flag was given (`device_text` non-empty;
+// it overrides the configuration file's), else unchanged; either way the device it names is
+// checked as parse_device_flag does, before any simulation or training.
+nlohmann::json with_device(nlohmann::json config, const std::string& device_text);
 
 // "1-10", "3", "1,4-6" -> sorted unique 1-based indices, each in [1, available].
 std::vector<int> parse_observation_list(const std::string& flag, const std::string& text,

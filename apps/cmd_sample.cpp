@@ -96,7 +96,9 @@ int run_sample(const SampleArgs& a) {
   AMOR_CHECK(sources == 1, ValueError,
              "give exactly one of --observation FILE, --num-observation K and --condition NAME=VALUE,...");
   check_output_file("--out", a.out);
+  const Device device = a.device.empty() ? Device::cpu() : parse_device_flag("--device", a.device);
   const sbi::PosteriorPtr posterior = sbi::load_posterior(a.model);
+  posterior->to(device);  // loaded on the host; samples come back there
   const sbi::TaskPtr task = find_task(posterior->task_name(), a.data_dir);
   const std::string model_desc = "the model (task '" + posterior->task_name() + "', method '" +
                                  posterior->method() + "')";

@@ -14,7 +14,7 @@ int run_train(const TrainArgs& a) {
   // Everything that can be checked is checked before the (long) work starts.
   const sbi::Method& method = sbi::find_method(a.method);
   const sbi::TaskPtr task = sbi::make_task(a.task, {.data_dir = a.data_dir});
-  const nlohmann::json config = method_config(a.method, a.config, a.estimator, a.summary);
+  const nlohmann::json config = with_device(method_config(a.method, a.config, a.estimator, a.summary), a.device);
   check_output_file("--out", a.out);
 
   TrainedModel m = simulate_and_train("amor train", *task, method, a.simulations, a.seed, config);

@@ -30,6 +30,7 @@ struct TrainArgs {
   std::string config;  // path of a JSON object; empty: the method's defaults
   std::string estimator, summary;  // --estimator / --summary: over the config's keys
   std::string data_dir;
+  std::string device;  // --device: "cpu", "cuda" or "cuda:N"; empty: the config's (default cpu)
 };
 int run_train(const TrainArgs& args);
 
@@ -42,6 +43,7 @@ struct SampleArgs {
   uint64_t seed = 0;
   std::string out;
   std::string data_dir;
+  std::string device;  // --device: where the model samples; empty: cpu. Samples land on the host.
 };
 int run_sample(const SampleArgs& args);
 
@@ -80,6 +82,7 @@ struct EvaluateArgs {
   // Score the likelihood x | θ at each observation's true θ against fresh simulations instead of
   // the posterior (apps/cmd_evaluate_likelihood.cpp).
   bool likelihood = false;
+  std::string device;                   // --device: where training and sampling run; empty: the config's
 };
 int run_evaluate(const EvaluateArgs& args);
 // `amor evaluate --all-conditionals K` (run_evaluate hands over to it).

@@ -15,7 +15,7 @@ EvaluationInputs read_evaluation_inputs(const EvaluateArgs& a) {
   EvaluationInputs in;
   in.method = &sbi::find_method(a.method);
   in.task = sbi::make_task(a.task, {.data_dir = a.data_dir});
-  in.config = method_config(a.method, a.config, a.estimator, a.summary);
+  in.config = with_device(method_config(a.method, a.config, a.estimator, a.summary), a.device);
   ensure_output_dir("--out", a.out);
   if (!a.save_model.empty()) check_output_file("--save-model", a.save_model);
   return in;

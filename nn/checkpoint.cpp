@@ -455,9 +455,6 @@ void load_checkpoint(Module& m, const std::string& path) {
     AMOR_CHECK(slot->shape() == src.shape(), ShapeError, "load_checkpoint: ", label(path), ": tensor ",
                quote(name), " has shape ", src.shape(), " in the file but ", slot->shape(), " in the ",
                type);
-    AMOR_CHECK(slot->device().is_cpu(), DeviceError, "load_checkpoint: ", label(path), ": tensor ",
-               quote(name), " lives on ", slot->device(),
-               "; load into a CPU module, then move it with to(device)");
     copies.emplace_back(slot, &src);
   }
   for (const auto& [name, _] : loaded)
@@ -469,7 +466,13 @@ void load_checkpoint(Module& m, const std::string& path) {
              unexpected.empty() ? std::string() : " unexpected keys " + list_names(unexpected));
 
   NoGradGuard no_grad;
-  for (auto& [slot, src] : copies) slot->copy_(*src);
+  // Into the module's own tensors, on whichever device each lives (one host-to-device copy).
+  for (auto& [slot, src] : copies) slot->copy_(slot->device() == src->device() ? *src : src->to(slot->device()));
+}
+
+void load_checkpoint(Module& m, const std::string& path, Device device) {
+  load_checkpoint(m, path);
+  m.to(device);
 }
 
 json read_checkpoint_config(const std::string& path) {

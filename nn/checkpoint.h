@@ -35,6 +35,10 @@
 // NoGradGuard, so parameters keep their identity (optimizers holding them stay valid). A file
 // without amor metadata (e.g. written by Python) loads as long as its tensors match; a file whose
 // metadata names another format, format version or module type is refused.
+//
+// Devices: save_checkpoint copies tensors living on a device to the host to write them;
+// load_checkpoint copies the file's values onto the device where each module tensor lives, and
+// the overload with a Device loads and then moves the module there (Module::to, in place).
 #pragma once
 
 #include <cstddef>
@@ -61,6 +65,7 @@ using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 // `config` is any JSON value (null = none); it is stored dumped under __metadata__["config"].
 void save_checkpoint(const Module& m, const std::string& path, const nlohmann::json& config = {});
 void load_checkpoint(Module& m, const std::string& path);
+void load_checkpoint(Module& m, const std::string& path, Device device);
 // The `config` JSON stored by save_checkpoint (null if the file has none). Reads the header only.
 nlohmann::json read_checkpoint_config(const std::string& path);
 

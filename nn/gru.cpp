@@ -29,7 +29,7 @@ Tensor GRU::forward(const Tensor& x, const Tensor& mask, bool reverse, Tensor* s
     AMOR_CHECK(mask.dtype() == DType::Bool && mask.shape() == (Shape{B, L}), ShapeError, "GRU: mask must be bool [",
                B, ", ", L, "], got ", mask.dtype(), " ", mask.shape());
   const Tensor gates_x = linear(x, weight_ih, bias_ih);  // [B, L, 3H]
-  Tensor h = zeros(Shape{B, H}, {.dtype = x.dtype()});
+  Tensor h = zeros(Shape{B, H}, {.dtype = x.dtype(), .device = x.device()});
   std::vector<Tensor> out(states ? size_t(L) : 0);
   for (int64_t s = 0; s < L; ++s) {
     const int64_t t = reverse ? L - 1 - s : s;
@@ -42,7 +42,7 @@ Tensor GRU::forward(const Tensor& x, const Tensor& mask, bool reverse, Tensor* s
     h = mask.defined() ? where(mask.narrow(1, t, 1), h_new, h) : h_new;  // mask column [B, 1]
     if (states) out[size_t(t)] = h;
   }
-  if (states) *states = L > 0 ? stack(out, 1) : zeros(Shape{B, 0, H}, {.dtype = x.dtype()});
+  if (states) *states = L > 0 ? stack(out, 1) : zeros(Shape{B, 0, H}, {.dtype = x.dtype(), .device = x.device()});
   return h;
 }
 

@@ -1,5 +1,9 @@
 #include "nn/module.h"
 
+#include <algorithm>
+#include <functional>
+#include <optional>
+
 #include "core/autograd.h"
 
 namespace amor::nn {
@@ -29,6 +33,11 @@ void Module::register_buffer(std::string name, Tensor* slot) {
   check_new_name(name);
   AMOR_CHECK(slot && slot->defined(), ValueError, type_name(), ": buffer '", name, "' is undefined");
   buffers_.emplace_back(std::move(name), slot);
+}
+
+void Module::register_transient_buffer(Tensor* slot) {
+  AMOR_CHECK(slot && slot->defined(), ValueError, type_name(), ": transient buffer is undefined");
+  transient_buffers_.push_back(slot);
 }
 
 void Module::add_child(std::string name, std::shared_ptr<Module> m) {
@@ -108,12 +117,52 @@ void Module::to(DType dtype) {
 
 void Module::to(Device device) {
   NoGradGuard no_grad;
+  // Every tensor that moves, each once (a module may be registered under two parents).
+  std::vector<TensorImpl*> impls;
+  auto add = [&](const Tensor& t) {
+    if (t.device() != device && std::find(impls.begin(), impls.end(), t.impl()) == impls.end())
+      impls.push_back(t.impl());
+  };
+  visit_state("", true, true, [&](const std::string&, Tensor* t) { add(*t); });
+  collect_transient_buffers([&](Tensor* t) { add(*t); });
+  // All copies first, then the swap: a failing copy (no device, out of memory) leaves the module
+  // untouched rather than split across devices.
+  struct Moved {
+    TensorImpl* impl;
+    Tensor data, grad;
+  };
+  std::vector<Moved> moved;
+  moved.reserve(impls.size());
+  for (TensorImpl* impl : impls) {
+    Moved m{impl, Tensor(Ptr<TensorImpl>(impl)).detach().to(device), Tensor()};  // contiguous on `device`
+    if (impl->grad) m.grad = Tensor(impl->grad).detach().to(device);
+    moved.push_back(std::move(m));
+  }
+  // Each TensorImpl keeps its identity (handles held by optimizers and layers follow); only its
+  // storage changes. Views of the old storage held elsewhere keep the old data.
+  for (Moved& m : moved) {
+    m.impl->storage = m.data.storage();
+    m.impl->strides = m.data.strides();
+    m.impl->offset = m.data.offset();
+    m.impl->refresh_contiguity();
+    if (m.grad.defined()) m.impl->grad = m.grad.impl_ptr();
+  }
+}
+
+void Module::collect_transient_buffers(const std::function<void(Tensor*)>& f) const {
+  for (Tensor* t : transient_buffers_) f(t);
+  for (const auto& [_, c] : children_) c->collect_transient_buffers(f);
+}
+
+Device Module::device() const {
+  std::optional<Device> found;
   visit_state("", true, true, [&](const std::string&, Tensor* t) {
-    if (t->device() == device) return;
-    bool was_param = t->requires_grad();
-    *t = t->to(device);
-    if (was_param) t->requires_grad_(true);
+    if (!found) found = t->device();
   });
+  if (!found) collect_transient_buffers([&](Tensor* t) {
+    if (!found) found = t->device();
+  });
+  return found.value_or(Device::cpu());
 }
 
 void Module::train(bool on) {

@@ -6,9 +6,17 @@
 // so a layer's `weight` member and the registry's entry are the same handle even after
 // `to(dtype)` replaces it. Modules are therefore neither copyable nor movable; hold them by
 // std::shared_ptr (children are registered as shared_ptr).
+//
+// Devices: `to(Device)` moves every parameter, buffer and transient buffer (and the parameters'
+// accumulated gradients) in place: each keeps its TensorImpl and only its storage changes, so
+// Tensor handles held elsewhere (an optimizer's parameter list, a layer's member) follow the
+// move. Optimizer state is created lazily on the parameter's device (nn/optim.h), so the usual
+// order is: build, module.to(device), then make the optimizer; moving after steps were taken
+// leaves the optimizer's moments on the old device (the next step refuses with DeviceError).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -41,7 +49,12 @@ class Module {
   void zero_grad();
   // Converts every parameter and buffer to `dtype` (float32/float64); parameters stay leaves.
   void to(DType dtype);
+  // Moves parameters, buffers, transient buffers and the parameters' gradients to `device` in
+  // place (see the note at the top); a no-op for tensors already there.
   void to(Device device);
+  // The device of the first parameter or buffer (of this module or a child); CPU for a module
+  // without state.
+  Device device() const;
 
   void train(bool on = true);
   void eval() { train(false); }
@@ -51,6 +64,9 @@ class Module {
   // Registers `*slot` (a member of the derived class) as a parameter: marks it requires_grad.
   void register_parameter(std::string name, Tensor* slot);
   void register_buffer(std::string name, Tensor* slot);
+  // A tensor that follows the module across devices but is not part of its state (not saved in
+  // checkpoints): index tensors derived from the configuration, for example.
+  void register_transient_buffer(Tensor* slot);
   template <class M>
   std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> m) {
     add_child(std::move(name), m);
@@ -60,10 +76,13 @@ class Module {
  private:
   void add_child(std::string name, std::shared_ptr<Module> m);
   void check_new_name(const std::string& name) const;
+  // Calls f on this module's and its children's transient buffers.
+  void collect_transient_buffers(const std::function<void(Tensor*)>& f) const;
   template <class F> void visit_state(const std::string& prefix, bool params, bool buffers, F&& f) const;
 
   std::vector<std::pair<std::string, Tensor*>> params_;
   std::vector<std::pair<std::string, Tensor*>> buffers_;
+  std::vector<Tensor*> transient_buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
 };

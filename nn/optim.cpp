@@ -11,14 +11,24 @@ namespace {
 void check_param(const Tensor& p, const char* who) {
   AMOR_CHECK(p.defined() && p.is_leaf() && p.requires_grad(), ValueError, who,
              ": parameters must be leaf tensors that require grad");
-  AMOR_CHECK(p.is_contiguous() && p.device().is_cpu(), ValueError, who,
-             ": parameters must be contiguous CPU tensors, got ", p.str());
+  AMOR_CHECK(p.is_contiguous(), ValueError, who, ": parameters must be contiguous tensors, got ", p.str());
 }
 
-// The gradient as a contiguous tensor of the parameter's dtype.
-Tensor grad_of(const Tensor& p) {
+// The gradient as a contiguous tensor of the parameter's dtype, on the parameter's device.
+Tensor grad_of(const Tensor& p, const char* who) {
   Tensor g = p.grad();
-  return g.defined() ? g.contiguous() : g;
+  if (!g.defined()) return g;
+  AMOR_CHECK(g.device() == p.device(), DeviceError, who, ": gradient on ", g.device(), " for a parameter on ",
+             p.device(), " ", p.shape());
+  return g.contiguous();
+}
+
+// Optimizer state lives beside its parameter: created there (zeros_like) and refused when the
+// parameter has moved since (Module::to after steps were taken).
+void check_state_device(const Tensor& state, const Tensor& p, const char* who) {
+  AMOR_CHECK(state.device() == p.device(), DeviceError, who, ": optimizer state is on ", state.device(),
+             " but its parameter ", p.shape(), " moved to ", p.device(),
+             "; move the module before creating the optimizer");
 }
 }  // namespace
 
@@ -48,8 +58,13 @@ void SGD::step() {
   NoGradGuard no_grad;
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i];
-    Tensor g = grad_of(p);
+    Tensor g = grad_of(p, "SGD");
     if (!g.defined()) continue;
+    if (momentum_[i].defined()) check_state_device(momentum_[i], p, "SGD");
+    if (tensor_ops_for(p)) {
+      tensor_ops_step(i, g);
+      continue;
+    }
     const int64_t n = p.numel();
     dispatch_float(p.dtype(), "SGD", [&]<class T>() {
       T* w = p.data<T>();
@@ -73,6 +88,23 @@ void SGD::step() {
   ++steps_;
 }
 
+void SGD::tensor_ops_step(size_t i, const Tensor& g) {
+  // The CPU loop's arithmetic as whole-tensor ops (device tensors have no host pointer).
+  Tensor& p = params_[i];
+  const Tensor d = o_.weight_decay != 0 ? g + p * o_.weight_decay : g;
+  if (o_.momentum == 0) {
+    p.add_(d, -lr_);
+    return;
+  }
+  if (!momentum_[i].defined()) {
+    momentum_[i] = d.clone();
+  } else {
+    momentum_[i].mul_(o_.momentum);
+    momentum_[i].add_(d);
+  }
+  p.add_(o_.nesterov ? d + momentum_[i] * o_.momentum : momentum_[i], -lr_);
+}
+
 // ---- Adam / AdamW -------------------------------------------------------------------------------
 
 Adam::Adam(std::vector<Tensor> params, double lr, AdamOptions o) : Optimizer(std::move(params), lr), o_(o) {
@@ -90,11 +122,16 @@ void Adam::step() {
   const double bc2 = 1.0 - std::pow(o_.beta2, double(steps_));
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i];
-    Tensor g = grad_of(p);
+    Tensor g = grad_of(p, "Adam");
     if (!g.defined()) continue;
     if (!m_[i].defined()) {
-      m_[i] = zeros_like(p);
+      m_[i] = zeros_like(p);  // on p's device
       v_[i] = zeros_like(p);
+    }
+    check_state_device(m_[i], p, "Adam");
+    if (tensor_ops_for(p)) {
+      tensor_ops_step(i, g, bc1, bc2);
+      continue;
     }
     const int64_t n = p.numel();
     dispatch_float(p.dtype(), "Adam", [&]<class T>() {
@@ -119,6 +156,21 @@ void Adam::step() {
     });
     p.bump_version();
   }
+}
+
+void Adam::tensor_ops_step(size_t i, const Tensor& g, double bc1, double bc2) {
+  // The CPU loop's update as whole-tensor ops (same formula; the device rounds each op, so the
+  // result may differ from the fused loop in the last bits).
+  Tensor& p = params_[i];
+  const bool decoupled = o_.decoupled_weight_decay;
+  const Tensor gj = !decoupled && o_.weight_decay != 0 ? g + p * o_.weight_decay : g;
+  m_[i].mul_(o_.beta1);
+  m_[i].add_(gj, 1.0 - o_.beta1);
+  v_[i].mul_(o_.beta2);
+  v_[i].add_(gj * gj, 1.0 - o_.beta2);
+  const Tensor denom = sqrt(v_[i]) * (1.0 / std::sqrt(bc2)) + o_.eps;
+  if (decoupled && o_.weight_decay != 0) p.mul_(1.0 - lr_ * o_.weight_decay);
+  p.add_(m_[i] / denom, -(lr_ / bc1));
 }
 
 }  // namespace amor::nn

@@ -1,6 +1,11 @@
 // Optimizers: SGD (momentum, Nesterov), Adam and AdamW, each one fused loop per parameter
 // tensor. The learning rate is a plain field (set it from a Schedule each step).
 //
+// Devices: parameters may live on any device (all of one optimizer's need not share one). The
+// state (momentum, Adam's moments) is created on the parameter's device at its first step; CUDA
+// parameters are updated with whole-tensor ops implementing the same formulas, no host reads.
+// A parameter moved after its state was created is refused (DeviceError).
+//
 // Updates follow PyTorch's torch.optim formulas exactly (bias-corrected Adam; AdamW's decoupled
 // weight decay p ← p·(1 − lr·wd) before the Adam step; SGD's momentum buffer starts as the first
 // gradient), so trajectories can be compared with PyTorch number for number.
@@ -23,11 +28,19 @@ class Optimizer {
   void set_lr(double lr);
   int64_t steps_taken() const { return steps_; }
   const std::vector<Tensor>& params() const { return params_; }
+  // Updates CPU parameters with the whole-tensor ops that device parameters always use, instead
+  // of the fused host loop: the twin the tests compare the loop with (and the device path's CPU
+  // check). Off by default.
+  void use_tensor_ops(bool on = true) { tensor_ops_ = on; }
 
  protected:
+  // Whether parameter p takes the whole-tensor-op path.
+  bool tensor_ops_for(const Tensor& p) const { return tensor_ops_ || !p.device().is_cpu(); }
+
   std::vector<Tensor> params_;
   double lr_;
   int64_t steps_ = 0;
+  bool tensor_ops_ = false;
 };
 
 struct SGDOptions {
@@ -42,6 +55,8 @@ class SGD : public Optimizer {
   void step() override;
 
  private:
+  void tensor_ops_step(size_t i, const Tensor& g);  // parameter i by whole-tensor ops (any device)
+
   SGDOptions o_;
   std::vector<Tensor> momentum_;
 };
@@ -59,6 +74,9 @@ class Adam : public Optimizer {
   const AdamOptions& options() const { return o_; }
 
  private:
+  // Parameter i by whole-tensor ops (any device).
+  void tensor_ops_step(size_t i, const Tensor& g, double bc1, double bc2);
+
   AdamOptions o_;
   std::vector<Tensor> m_, v_;
 };

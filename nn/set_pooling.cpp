@@ -20,14 +20,14 @@ Tensor set_pool(const Tensor& x, Pool kind, const Tensor& mask) {
   switch (kind) {
     case Pool::Sum: return sum(where(m, x, 0.0), {1});
     case Pool::Mean: {
-      Tensor count = sum(where(m, ones(Shape{}, {.dtype = x.dtype()}), 0.0), {1});  // [B, 1]
-      return sum(where(m, x, 0.0), {1}) / maximum(count, scalar(1.0, x.dtype()));
+      Tensor count = sum(where(m, ones(Shape{}, {.dtype = x.dtype(), .device = x.device()}), 0.0), {1});  // [B, 1]
+      return sum(where(m, x, 0.0), {1}) / clamp(count, 1.0, std::nullopt);
     }
     case Pool::Max: {
       // Padding gets -inf-like values; an empty set then yields 0 via the has-any mask.
       Tensor filled = where(m, x, -1e30);
       Tensor mx = max(filled, 1);
-      Tensor any_real = gt(sum(where(m, ones(Shape{}, {.dtype = x.dtype()}), 0.0), {1}), 0.0);  // [B, 1]
+      Tensor any_real = gt(sum(where(m, ones(Shape{}, {.dtype = x.dtype(), .device = x.device()}), 0.0), {1}), 0.0);  // [B, 1]
       return where(any_real, mx, 0.0);
     }
   }

@@ -29,7 +29,7 @@ Tensor GaussianFourierEmbedding::forward(const Tensor& t) const {
 Tensor sinusoidal_embedding(const Tensor& t, int64_t dim, double max_period) {
   AMOR_CHECK(dim > 0 && dim % 2 == 0, ValueError, "sinusoidal_embedding: dim must be positive and even, got ", dim);
   const int64_t half = dim / 2;
-  Tensor freqs = exp(arange(0.0, double(half), 1.0, {.dtype = t.dtype()}) * (-std::log(max_period) / double(half)));
+  Tensor freqs = exp(arange(0.0, double(half), 1.0, {.dtype = t.dtype(), .device = t.device()}) * (-std::log(max_period) / double(half)));
   Tensor arg = as_column(t, "sinusoidal_embedding") * freqs;
   return concat({cos(arg), sin(arg)}, 1);
 }

@@ -132,6 +132,11 @@ PosteriorPtr load_posterior(const std::string& path, const std::string& expected
   return find_method(method).load(path);
 }
 
+void Posterior::to(Device device) {
+  if (!device.is_cpu())
+    throw NotImplementedError("method '" + method() + "': its posterior cannot move to " + device.str());
+}
+
 Tensor ConditionalSampler::sample_conditional(const std::vector<std::pair<std::string, double>>& observed,
                                               int64_t n, uint64_t seed) {
   const std::vector<std::string> names = variable_names();

@@ -60,7 +60,13 @@ class Posterior {
   virtual int64_t theta_dim() const = 0;
   virtual int64_t x_dim() const = 0;
   // x_o: [1, x_dim] (float32 or float64) -> [n, theta_dim] float64, inside the prior's support.
+  // The samples are host tensors whatever device the model lives on.
   virtual Tensor sample(const Tensor& x_o, int64_t n, uint64_t seed) = 0;
+  // Moves the model to `device` (sbi/device_option.h); sampling then runs there. A trained
+  // posterior lives where it was trained (the method's "device" option), a loaded one on the CPU.
+  // The default supports the CPU only (NotImplementedError for any other device).
+  virtual void to(Device device);
+  virtual Device device() const { return Device::cpu(); }
   // Writes the checkpoint (atomically: a temporary file renamed into place).
   virtual void save(const std::string& path) const = 0;
 };

@@ -29,7 +29,7 @@ void ActNorm::initialize_from_data(const Tensor& inputs, const Tensor& context) 
   check_inputs("ActNorm.initialize_from_data", inputs, context);
   const int64_t n = inputs.shape()[0], d = features();
   AMOR_CHECK(n >= 2, ValueError, "ActNorm.initialize_from_data: need at least 2 rows, got ", n);
-  const std::vector<double> v = inputs.contiguous().to_vector<double>();
+  const std::vector<double> v = inputs.to(Device::cpu()).contiguous().to_vector<double>();  // fitted on the host
   std::vector<double> ls(static_cast<size_t>(d)), b(static_cast<size_t>(d));
   for (int64_t j = 0; j < d; ++j) {
     double mean = 0.0, m2 = 0.0;
@@ -42,8 +42,8 @@ void ActNorm::initialize_from_data(const Tensor& inputs, const Tensor& context) 
     b[size_t(j)] = -mean / sd;
   }
   NoGradGuard no_grad;
-  log_scale.copy_(from_vector(ls));
-  bias.copy_(from_vector(b));
+  log_scale.copy_(from_vector(ls).to(log_scale.device()));
+  bias.copy_(from_vector(b).to(bias.device()));
 }
 
 }  // namespace amor::sbi::flows

@@ -24,7 +24,7 @@ bool support_bounded(const std::optional<Support>& s) {
 // Constant columns (std < 1e-12) get std 1 so that standardising them cannot blow up.
 std::pair<std::vector<double>, std::vector<double>> column_stats(const Tensor& t, const char* what) {
   const int64_t N = t.shape()[0], k = t.shape()[1];
-  const std::vector<double> v = t.to_vector<double>();
+  const std::vector<double> v = t.to(Device::cpu()).to_vector<double>();  // fitted on the host
   std::vector<double> mean(size_t(k), 0.0), m2(size_t(k), 0.0);
   int64_t count = 0;
   for (int64_t i = 0; i < N; ++i) {  // Welford, rows in order: deterministic
@@ -100,6 +100,8 @@ void ConditionalFlow::check_theta(const char* who, const Tensor& theta) const {
              features_, "], got ", theta.shape());
   AMOR_CHECK(theta.dtype() == dtype(), DTypeError, who, ": theta is ", theta.dtype(),
              " but the flow is ", dtype(), " (convert one of them)");
+  AMOR_CHECK(theta.device() == device(), DeviceError, who, ": theta is on ", theta.device(),
+             " but the flow is on ", device(), " (move one of them)");
 }
 
 Tensor ConditionalFlow::check_context(const char* who, const Tensor& context, int64_t rows) const {
@@ -116,6 +118,8 @@ Tensor ConditionalFlow::check_context(const char* who, const Tensor& context, in
              ", ", context_features_, "] or [1, ", context_features_, "], got ", context.shape());
   AMOR_CHECK(context.dtype() == dtype(), DTypeError, who, ": context is ", context.dtype(),
              " but the flow is ", dtype());
+  AMOR_CHECK(context.device() == device(), DeviceError, who, ": context is on ", context.device(),
+             " but the flow is on ", device());
   return context;
 }
 
@@ -189,7 +193,7 @@ Tensor ConditionalFlow::sample(int64_t n, const Tensor& context, Generator& gen,
   {
     std::optional<NoGradGuard> no_grad;
     if (!differentiable) no_grad.emplace();
-    Tensor noise = randn(Shape{n, features_}, gen, {.dtype = dtype()});
+    Tensor noise = randn(Shape{n, features_}, gen, {.dtype = dtype(), .device = device()});
     out = sample_rows(noise, prepare_context(context, n), nullptr);
   }
   return out;
@@ -208,7 +212,7 @@ Tensor ConditionalFlow::sample_batched(int64_t n, const Tensor& contexts, Genera
   if (contexts.defined())
     c = prepare_context(contexts).unsqueeze(1).expand(Shape{m, n, context_features_}).reshape(
         Shape{m * n, context_features_});
-  Tensor noise = randn(Shape{m * n, features_}, gen, {.dtype = dtype()});
+  Tensor noise = randn(Shape{m * n, features_}, gen, {.dtype = dtype(), .device = device()});
   return sample_rows(noise, c, nullptr).reshape(Shape{m, n, features_});
 }
 
@@ -219,7 +223,7 @@ std::pair<Tensor, Tensor> ConditionalFlow::sample_and_log_prob(int64_t n, const 
   check_context(who, context, 1);
   std::optional<NoGradGuard> no_grad;
   if (!differentiable) no_grad.emplace();
-  Tensor noise = randn(Shape{n, features_}, gen, {.dtype = dtype()});
+  Tensor noise = randn(Shape{n, features_}, gen, {.dtype = dtype(), .device = device()});
   Tensor logdet;
   Tensor theta = sample_rows(noise, prepare_context(context, n), &logdet);
   // log q(θ) = log N(u) + log|∂u/∂θ| = log N(u) - log|∂θ/∂u|
@@ -236,13 +240,13 @@ void ConditionalFlow::set_standardization(const Tensor& theta, const Tensor& con
   if (theta_mean.defined()) {
     Tensor x = unconstrain_ ? unconstrain_->forward(theta).outputs : theta;
     auto [mean, sd] = column_stats(x, "theta");
-    theta_mean.copy_(from_vector(mean));
-    theta_std.copy_(from_vector(sd));
+    theta_mean.copy_(from_vector(mean).to(theta_mean.device()));
+    theta_std.copy_(from_vector(sd).to(theta_std.device()));
   }
   if (context_mean.defined() && context.defined()) {
     auto [mean, sd] = column_stats(context, "context");
-    context_mean.copy_(from_vector(mean));
-    context_std.copy_(from_vector(sd));
+    context_mean.copy_(from_vector(mean).to(context_mean.device()));
+    context_std.copy_(from_vector(sd).to(context_std.device()));
   }
 }
 
@@ -255,13 +259,13 @@ void ConditionalFlow::initialize_from_data(const Tensor& theta, const Tensor& co
   Tensor ok = isfinite(theta);
   if (c.defined()) ok = concat({ok, isfinite(c)}, 1);
   std::vector<int64_t> rows;
-  const std::vector<uint8_t> flags = ok.contiguous().to_vector<uint8_t>();
+  const std::vector<uint8_t> flags = ok.to(Device::cpu()).contiguous().to_vector<uint8_t>();
   const int64_t w = ok.shape()[1];
   for (int64_t i = 0; i < n; ++i)
     if (std::all_of(flags.begin() + i * w, flags.begin() + (i + 1) * w, [](uint8_t f) { return f != 0; }))
       rows.push_back(i);
   AMOR_CHECK(!rows.empty(), ValueError, "ConditionalFlow.initialize_from_data: no row of theta and context is finite");
-  Tensor idx = from_vector(rows);
+  Tensor idx = from_vector(rows).to(theta.device());
   transform_->initialize_from_data(pre_transform(index_select(theta, 0, idx)).outputs,
                                    c.defined() ? index_select(c, 0, idx) : c);
 }

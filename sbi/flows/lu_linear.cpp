@@ -47,6 +47,8 @@ LULinear::LULinear(int64_t features, Generator& gen, LULinearOptions o)
   }
   lower_index_ = from_vector(li);
   upper_index_ = from_vector(ui);
+  register_transient_buffer(&lower_index_);  // follow the parameters across devices
+  register_transient_buffer(&upper_index_);
 }
 
 Tensor LULinear::upper_diag() const { return softplus(unconstrained_upper_diag) + eps_; }
@@ -55,15 +57,15 @@ Tensor LULinear::logabsdet() const { return sum(log(upper_diag())); }
 
 Tensor LULinear::lower() const {
   const int64_t d = features();
-  Tensor eye_d = eye(d, {.dtype = bias.dtype()});
+  Tensor eye_d = eye(d, {.dtype = bias.dtype(), .device = bias.device()});
   if (d == 1) return eye_d;
-  Tensor z = zeros(Shape{1}, {.dtype = bias.dtype()});
+  Tensor z = zeros(Shape{1}, {.dtype = bias.dtype(), .device = bias.device()});
   return index_select(concat({z, lower_entries}, 0), 0, lower_index_).reshape(Shape{d, d}) + eye_d;
 }
 
 Tensor LULinear::upper() const {
   const int64_t d = features();
-  Tensor z = zeros(Shape{1}, {.dtype = bias.dtype()});
+  Tensor z = zeros(Shape{1}, {.dtype = bias.dtype(), .device = bias.device()});
   std::vector<Tensor> parts = {z};
   if (d > 1) parts.push_back(upper_entries);
   parts.push_back(upper_diag());
@@ -82,7 +84,7 @@ namespace {
 //   X[i, :] = e_i - L[i, :i]·X[:i, :]
 Tensor unit_lower_inverse(const Tensor& L) {
   const int64_t d = L.shape()[0];
-  Tensor I = eye(d, {.dtype = L.dtype()});
+  Tensor I = eye(d, {.dtype = L.dtype(), .device = L.device()});
   Tensor X = I.narrow(0, 0, 1);
   for (int64_t i = 1; i < d; ++i) {
     Tensor row = I.narrow(0, i, 1) - matmul(L.narrow(0, i, 1).narrow(1, 0, i), X);
@@ -95,7 +97,7 @@ Tensor unit_lower_inverse(const Tensor& L) {
 //   X[i, :] = (e_i - U[i, i+1:]·X[i+1:, :]) / U[i, i]
 Tensor upper_inverse(const Tensor& U) {
   const int64_t d = U.shape()[0];
-  Tensor I = eye(d, {.dtype = U.dtype()});
+  Tensor I = eye(d, {.dtype = U.dtype(), .device = U.device()});
   Tensor X = I.narrow(0, d - 1, 1) / U.narrow(0, d - 1, 1).narrow(1, d - 1, 1);
   for (int64_t i = d - 2; i >= 0; --i) {
     Tensor rhs = I.narrow(0, i, 1) - matmul(U.narrow(0, i, 1).narrow(1, i + 1, d - 1 - i), X);

@@ -28,7 +28,7 @@ Tensor Permutation::inverse_permutation() const {
     AMOR_CHECK(p >= 0 && p < n && inv[size_t(p)] < 0, ValueError, "Permutation: buffer `perm` is not a permutation of 0..", n - 1);
     inv[size_t(p)] = j;
   }
-  return from_vector(inv);
+  return from_vector(inv).to(perm_.device());
 }
 
 TransformResult Permutation::forward(const Tensor& inputs, const Tensor& context) {

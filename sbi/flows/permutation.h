@@ -23,7 +23,7 @@ class Permutation : public Transform {
   using Transform::forward;
   using Transform::inverse;
 
-  std::vector<int64_t> permutation() const { return perm_.to_vector<int64_t>(); }
+  std::vector<int64_t> permutation() const { return perm_.to(Device::cpu()).to_vector<int64_t>(); }
   Tensor inverse_permutation() const;  // int64 [features]
 
  private:

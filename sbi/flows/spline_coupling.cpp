@@ -48,6 +48,8 @@ PiecewiseRationalQuadraticCoupling::PiecewiseRationalQuadraticCoupling(const std
                                                                        SplineCouplingOptions options)
     : Transform(int64_t(mask.size())), mask_(mask), options_(options), conditioner_(std::move(conditioner)) {
   AMOR_CHECK(conditioner_, ValueError, "PiecewiseRationalQuadraticCoupling: null conditioner");
+  AMOR_CHECK(options_.num_bins >= 1, ValueError, "PiecewiseRationalQuadraticCoupling: num_bins must be >= 1, got ",
+             options_.num_bins);
   std::vector<int64_t> identity, transform;
   for (size_t j = 0; j < mask.size(); ++j) (mask[j] ? transform : identity).push_back(int64_t(j));
   AMOR_CHECK(!transform.empty(), ValueError, "PiecewiseRationalQuadraticCoupling: the mask transforms no feature");
@@ -56,9 +58,21 @@ PiecewiseRationalQuadraticCoupling::PiecewiseRationalQuadraticCoupling(const std
   std::vector<int64_t> merge(mask.size());
   for (size_t k = 0; k < identity.size(); ++k) merge[size_t(identity[k])] = int64_t(k);
   for (size_t k = 0; k < transform.size(); ++k) merge[size_t(transform[k])] = num_identity_ + int64_t(k);
-  if (num_identity_ > 0) identity_index_ = from_vector(identity);
+  if (num_identity_ > 0) {
+    identity_index_ = from_vector(identity);
+    register_transient_buffer(&identity_index_);  // index tensors follow the module's device
+  }
   transform_index_ = from_vector(transform);
   merge_index_ = from_vector(merge);
+  register_transient_buffer(&transform_index_);
+  register_transient_buffer(&merge_index_);
+  // nflows divides the width and height logits by sqrt(hidden_features); derivatives stay.
+  const int64_t K = options_.num_bins, P = 3 * K - 1;
+  std::vector<double> divisor(size_t(P), 1.0);
+  const double root = std::sqrt(double(conditioner_->hidden_features()));
+  for (int64_t i = 0; i < 2 * K; ++i) divisor[size_t(i)] = root;
+  logit_divisor_ = from_vector(divisor);
+  register_transient_buffer(&logit_divisor_);
   register_module("transform_net", conditioner_);  // nflows' name
 }
 
@@ -69,11 +83,7 @@ Tensor PiecewiseRationalQuadraticCoupling::spline_params(const Tensor& inputs, c
   AMOR_CHECK(raw.dim() == 2 && raw.shape()[0] == n && raw.shape()[1] == num_transform_ * P, ShapeError,
              "PiecewiseRationalQuadraticCoupling: the conditioner returned ", raw.shape(), ", expected [", n, ", ",
              num_transform_ * P, "] (", num_transform_, " transformed features × ", P, " spline parameters)");
-  // nflows divides the width and height logits by sqrt(hidden_features); derivatives stay.
-  std::vector<double> divisor(size_t(P), 1.0);
-  const double root = std::sqrt(double(conditioner_->hidden_features()));
-  for (int64_t i = 0; i < 2 * K; ++i) divisor[size_t(i)] = root;
-  return raw.reshape(Shape{n, num_transform_, P}) / from_vector(divisor).to(raw.dtype());
+  return raw.reshape(Shape{n, num_transform_, P}) / logit_divisor_.to(raw.dtype());
 }
 
 TransformResult PiecewiseRationalQuadraticCoupling::apply(const char* who, const Tensor& inputs,

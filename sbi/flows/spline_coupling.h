@@ -84,6 +84,7 @@ class PiecewiseRationalQuadraticCoupling : public Transform {
   int64_t num_identity_ = 0, num_transform_ = 0;
   Tensor identity_index_, transform_index_;  // int64: feature numbers of each part, ascending
   Tensor merge_index_;  // int64 [features]: position of feature j in concat(identity, transformed)
+  Tensor logit_divisor_;  // float64 [3K-1]: sqrt(hidden) for the K width and K height logits, else 1
   std::shared_ptr<ConditionerNet> conditioner_;
 };
 

@@ -93,6 +93,8 @@ void CompositeTransform::initialize_from_data(const Tensor& inputs, const Tensor
   }
 }
 
-Tensor zero_logabsdet(const Tensor& x) { return zeros(Shape{x.shape()[0]}, {.dtype = x.dtype()}); }
+Tensor zero_logabsdet(const Tensor& x) {
+  return zeros(Shape{x.shape()[0]}, {.dtype = x.dtype(), .device = x.device()});
+}
 
 }  // namespace amor::sbi::flows

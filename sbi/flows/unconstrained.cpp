@@ -28,7 +28,9 @@ UnconstrainingTransform::UnconstrainingTransform(const Support& support, DType d
 }
 
 std::vector<UnconstrainingTransform::Kind> UnconstrainingTransform::kinds() const {
-  const std::vector<double> lo = lower_.to_vector<double>(), hi = upper_.to_vector<double>();
+  // Read on the host (d values; a device buffer is copied back).
+  const std::vector<double> lo = lower_.to(Device::cpu()).to_vector<double>(),
+                            hi = upper_.to(Device::cpu()).to_vector<double>();
   std::vector<Kind> k(lo.size());
   for (size_t i = 0; i < lo.size(); ++i) {
     AMOR_CHECK(lo[i] < hi[i], ValueError, "UnconstrainingTransform: buffers give axis ", i,
@@ -62,9 +64,9 @@ TransformResult by_kind(const Tensor& inputs, const std::vector<Kind>& kinds, co
       if (kinds[size_t(j)] == kind) cols.push_back(j);
     if (cols.empty()) continue;
     if (kind == Kind::Identity) {
-      outs.push_back(cols.size() == size_t(d) ? inputs : index_select(inputs, 1, from_vector(cols)));
+      outs.push_back(cols.size() == size_t(d) ? inputs : index_select(inputs, 1, from_vector(cols).to(inputs.device())));
     } else {
-      Tensor idx = from_vector(cols);
+      Tensor idx = from_vector(cols).to(inputs.device());
       auto [o, ld] = fn(kind, index_select(inputs, 1, idx), index_select(lower, 0, idx),
                         index_select(upper, 0, idx));
       outs.push_back(o);
@@ -79,7 +81,7 @@ TransformResult by_kind(const Tensor& inputs, const std::vector<Kind>& kinds, co
   }
   std::vector<int64_t> back(static_cast<size_t>(d));
   for (int64_t k = 0; k < d; ++k) back[size_t(order[size_t(k)])] = k;
-  return {index_select(concat(outs, 1), 1, from_vector(back)), logdet};
+  return {index_select(concat(outs, 1), 1, from_vector(back).to(inputs.device())), logdet};
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/ops.h"
 #include "nn/checkpoint.h"
+#include "sbi/device_option.h"
 #include "sbi/npe/estimator_factory.h"
 #include "sbi/task.h"
 
@@ -18,7 +19,8 @@ nlohmann::json NleConfig::to_json() const {
   return {{"estimator", estimator},
           {"estimator_options", estimator_options},
           {"training", training.to_json()},
-          {"mcmc", mcmc.to_json()}};
+          {"mcmc", mcmc.to_json()},
+          {"device", device_string(device)}};
 }
 
 NleConfig NleConfig::from_json(const nlohmann::json& j) {
@@ -38,10 +40,14 @@ NleConfig NleConfig::from_json(const nlohmann::json& j) {
       c.training = npe::FlowTrainingOptions::from_json(v);
     } else if (k == "mcmc") {
       c.mcmc = McmcOptions::from_json(v);
+    } else if (k == "device") {
+      c.device = device_from_json(v, "nle");
     } else {
-      throw ValueError("nle: unknown configuration key '" + k + "' (estimator, estimator_options, training, mcmc)");
+      throw ValueError("nle: unknown configuration key '" + k +
+                       "' (estimator, estimator_options, training, mcmc, device)");
     }
   }
+  c.training.device = c.device;
   bool known = false;
   for (const auto& e : npe::estimator_names()) known = known || e == c.estimator;
   AMOR_CHECK(known, ValueError, "nle: unknown estimator '", c.estimator, "' (maf, nsf or coupling)");
@@ -127,25 +133,28 @@ Tensor NlePosterior::observation_rows(const Tensor& x_o, const char* who) const 
              "], [1, ", d, "] or k iid trials [k, ", d, "], got ", x_o.shape().str());
   AMOR_CHECK(x.dtype() == DType::F32 || x.dtype() == DType::F64, DTypeError, who,
              ": the observation must be float32 or float64");
-  const Tensor x64 = x.to(DType::F64).contiguous();
+  const Tensor x64 = x.to(Device::cpu()).to(DType::F64).contiguous();  // checked on the host
   const double* p = x64.data<double>();
   for (int64_t i = 0; i < x64.numel(); ++i)
     AMOR_CHECK(std::isfinite(p[i]), ValueError, who, ": observation row ", i / d + 1, " entry ", i % d + 1,
                " is not finite");
-  return x64.to(flow_->dtype()).contiguous();
+  return x64.to(flow_->dtype()).contiguous().to(device());  // copied to the flow's device once
 }
 
-// θ: [m, theta_dim] (any float dtype), x_rows: [k, x_dim] in the flow's dtype -> [m] float64.
+// θ: [m, theta_dim] (any float dtype, any device), x_rows: [k, x_dim] in the flow's dtype on its
+// device -> [m] float64 on the host. One θ copy to the device and one result copy back per batch
+// of MCMC proposals.
 Tensor NlePosterior::log_likelihood_rows(const Tensor& theta, const Tensor& x_rows) {
   const int64_t m = theta.size(0), k = x_rows.size(0), dt = theta_dim(), dx = x_dim();
-  const Tensor th = theta.to(flow_->dtype());
+  const Tensor th = theta.to(flow_->dtype()).to(device());
   flow_->eval();
   NoGradGuard no_grad;
-  if (k == 1) return flow_->log_prob(x_rows.expand({m, dx}).contiguous(), th).to(DType::F64).contiguous();
+  if (k == 1)
+    return flow_->log_prob(x_rows.expand({m, dx}).contiguous(), th).to(Device::cpu()).to(DType::F64).contiguous();
   // Every θ against every trial: rows (i, t) -> i·k + t.
   const Tensor context = th.unsqueeze(1).expand({m, k, dt}).reshape({m * k, dt});
   const Tensor inputs = x_rows.unsqueeze(0).expand({m, k, dx}).reshape({m * k, dx});
-  return sum(flow_->log_prob(inputs, context).to(DType::F64).reshape({m, k}), {1}).contiguous();
+  return sum(flow_->log_prob(inputs, context).to(DType::F64).reshape({m, k}), {1}).to(Device::cpu()).contiguous();
 }
 
 Tensor NlePosterior::log_likelihood(const Tensor& theta, const Tensor& x_o) {
@@ -157,7 +166,7 @@ Tensor NlePosterior::log_likelihood(const Tensor& theta, const Tensor& x_o) {
 
 Tensor NlePosterior::unnormalized_log_posterior(const Tensor& theta, const Tensor& x_o) {
   const Tensor ll = log_likelihood(theta, x_o);
-  return ll + prior_->log_prob(theta);
+  return ll + prior_->log_prob(theta.to(Device::cpu()));
 }
 
 Tensor NlePosterior::sample(const Tensor& x_o, int64_t n, uint64_t seed) {
@@ -169,6 +178,8 @@ Tensor NlePosterior::sample(const Tensor& x_o, int64_t n, uint64_t seed) {
   last_stats_ = st;
   return out;
 }
+
+void NlePosterior::to(Device device) { flow_->to(device); }
 
 void NlePosterior::save(const std::string& path) const {
   const nlohmann::json meta = {{"format", "amor"},
@@ -188,6 +199,7 @@ void NlePosterior::save(const std::string& path) const {
 PosteriorPtr NleMethod::train(const Task& task, const Dataset& data, const TrainOptions& options,
                               TrainReport* report) const {
   const NleConfig config = NleConfig::from_json(options.config);
+  require_device(config.device);  // before any work: DeviceError when it cannot be used here
   AMOR_CHECK(data.theta.defined() && data.x.defined() && data.theta.dim() == 2 && data.x.dim() == 2 &&
                  data.theta.size(0) == data.x.size(0) && data.theta.size(1) == task.theta_dim() &&
                  data.x.size(1) == task.x_dim(),

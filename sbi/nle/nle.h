@@ -14,7 +14,8 @@
 //   {"estimator": "maf" | "nsf" | "coupling", "estimator_options": {...},
 //    "training": {batch_size, learning_rate, ...},
 //    "mcmc": {num_chains, warmup, thin, init: "sir" | "resample" | "prior", candidates,
-//             init_width, tuning, unconstrained}}
+//             init_width, tuning, unconstrained},
+//    "device": "cpu" | "cuda" | "cuda:N"}
 //
 // The posterior needs the prior's density, which a checkpoint cannot hold: NleMethod::load takes
 // it from the task registry (make_task(task name)) and checks it against a fingerprint saved
@@ -41,6 +42,9 @@ struct NleConfig {
   nlohmann::json estimator_options = nlohmann::json::object();
   npe::FlowTrainingOptions training;
   McmcOptions mcmc;
+  // Where the flow trains and where its log-likelihood runs inside MCMC ("cpu", "cuda",
+  // "cuda:N"; sbi/device_option.h). Copied into training.device by from_json.
+  Device device = Device::cpu();
 
   nlohmann::json to_json() const;
   static NleConfig from_json(const nlohmann::json& j);  // ValueError on unknown keys / values
@@ -57,6 +61,9 @@ class NlePosterior : public Posterior {
   int64_t x_dim() const override { return flow_->features(); }
   // x_o: [x_dim], [1, x_dim] or k iid trials [k, x_dim] -> [n, theta_dim] float64 by MCMC.
   Tensor sample(const Tensor& x_o, int64_t n, uint64_t seed) override;
+  // The flow moves; MCMC itself stays on the host and calls the flow in batches of proposals.
+  void to(Device device) override;
+  Device device() const override { return flow_->device(); }
   // Σ_trials log q(x_o,i | θ) for θ [m, theta_dim] -> [m] float64.
   Tensor log_likelihood(const Tensor& theta, const Tensor& x_o);
   // log_likelihood + log p(θ) (-inf outside the prior's support) -> [m] float64.

@@ -75,10 +75,13 @@ Tensor finite_row_index(const Tensor& a, const Tensor& b) {
 
 }  // namespace
 
-FlowTrainingResult train_flow(flows::ConditionalFlow& flow, const Tensor& inputs, const Tensor& context,
+FlowTrainingResult train_flow(flows::ConditionalFlow& flow, const Tensor& inputs_given, const Tensor& context_given,
                               const FlowTrainingOptions& o, uint64_t seed,
                               const std::function<void(const FlowEpoch&)>& on_epoch, const std::atomic<bool>* stop) {
   o.validate();
+  // Filtering, splitting and the standardisation fit read the data on the host.
+  const Tensor inputs = inputs_given.defined() ? inputs_given.to(Device::cpu()) : inputs_given;
+  const Tensor context = context_given.defined() ? context_given.to(Device::cpu()) : context_given;
   const auto t0 = std::chrono::steady_clock::now();
   if (inputs.dim() != 2) throw ShapeError("train_flow: inputs must be [N, d], got " + inputs.shape().str());
   if (context.defined() && (context.dim() != 2 || context.size(0) != inputs.size(0)))
@@ -104,11 +107,17 @@ FlowTrainingResult train_flow(flows::ConditionalFlow& flow, const Tensor& inputs
     throw ValueError("train_flow: " + std::to_string(n) + " valid rows (" + std::to_string(result.num_dropped) +
                      " dropped as non-finite) are too few for a training and a validation split");
   const Tensor val_idx = perm.slice(0, 0, n_val), train_idx = perm.slice(0, n_val, n);
-  const Tensor x_train = index_select(x_all, 0, train_idx), x_val = index_select(x_all, 0, val_idx);
-  const Tensor c_train = c_all.defined() ? index_select(c_all, 0, train_idx) : Tensor();
-  const Tensor c_val = c_all.defined() ? index_select(c_all, 0, val_idx) : Tensor();
+  const Tensor x_train_host = index_select(x_all, 0, train_idx);
+  const Tensor c_train_host = c_all.defined() ? index_select(c_all, 0, train_idx) : Tensor();
 
-  flow.initialize_from_data(x_train, c_train);
+  flow.to(Device::cpu());  // the data-dependent initialisation runs on the host
+  flow.initialize_from_data(x_train_host, c_train_host);
+  // Everything the loop touches, on the training device once (no copies when that is the CPU).
+  const Device device = o.device;
+  flow.to(device);
+  const Tensor x_train = x_train_host.to(device), x_val = index_select(x_all, 0, val_idx).to(device);
+  const Tensor c_train = c_train_host.defined() ? c_train_host.to(device) : Tensor();
+  const Tensor c_val = c_all.defined() ? index_select(c_all, 0, val_idx).to(device) : Tensor();
   const auto params = flow.parameters();
   nn::Adam opt(params, o.learning_rate);
   nn::EarlyStopping early(o.stop_after_epochs);
@@ -118,8 +127,9 @@ FlowTrainingResult train_flow(flows::ConditionalFlow& flow, const Tensor& inputs
   const int64_t val_batches = std::max<int64_t>(n_val / batch, 1);
   for (int64_t epoch = 1; epoch <= o.max_epochs; ++epoch) {
     flow.train();
-    const Tensor order = randperm(n_train, shuffle);
+    const Tensor order = randperm(n_train, shuffle).to(device);
     double train_sum = 0;
+    Tensor device_sum;  // off the CPU: the epoch's losses summed there, read back once
     for (int64_t b = 0; b < train_batches; ++b) {
       if (stop && stop->load()) {
         result.interrupted = true;
@@ -133,10 +143,16 @@ FlowTrainingResult train_flow(flows::ConditionalFlow& flow, const Tensor& inputs
       loss.backward();
       if (o.clip_max_norm > 0) nn::clip_grad_norm(params, o.clip_max_norm);
       opt.step();
-      train_sum += loss.item<double>();
+      if (device.is_cpu()) {
+        train_sum += loss.item<double>();
+      } else {
+        const Tensor l = loss.detach().to(DType::F64);
+        device_sum = device_sum.defined() ? device_sum + l : l;
+      }
       ++result.steps;
     }
     if (result.interrupted) break;
+    if (device_sum.defined()) train_sum = device_sum.to(Device::cpu()).item<double>();
 
     flow.eval();
     double val_sum = 0;
@@ -146,7 +162,7 @@ FlowTrainingResult train_flow(flows::ConditionalFlow& flow, const Tensor& inputs
       for (int64_t b = 0; b < val_batches; ++b) {
         const Tensor xb = x_val.slice(0, b * vb, (b + 1) * vb);
         const Tensor cb = c_val.defined() ? c_val.slice(0, b * vb, (b + 1) * vb) : Tensor();
-        val_sum += -mean(flow.log_prob(xb, cb)).item<double>();
+        val_sum += -mean(flow.log_prob(xb, cb)).to(Device::cpu()).item<double>();
       }
     }
     const double train_loss = train_sum / double(train_batches), val_loss = val_sum / double(val_batches);

@@ -25,6 +25,10 @@ struct FlowTrainingOptions {
   int64_t stop_after_epochs = 20;
   int64_t max_epochs = 1 << 30;
   double clip_max_norm = 5.0;  // 0: no clipping
+  // Where the flow trains: the data are copied there once, minibatches gathered there, the
+  // trained flow stays there. Not part of this struct's JSON: the methods read it from their
+  // configuration's top-level "device" (sbi/device_option.h).
+  Device device = Device::cpu();
 
   void validate() const;  // ValueError naming the field
   nlohmann::json to_json() const;
@@ -48,7 +52,9 @@ struct FlowTrainingResult {
 };
 
 // inputs: [N, d] (what the flow models), context: [N, c] (what it conditions on; undefined for
-// an unconditional flow). Fits the flow's standardisation on the training split first.
+// an unconditional flow), on the host. Fits the flow's standardisation on the training split
+// first (on the host), then moves the flow and both splits to options.device once; each epoch's
+// shuffle is drawn on the host (the same permutation whatever the device) and copied there.
 FlowTrainingResult train_flow(flows::ConditionalFlow& flow, const Tensor& inputs, const Tensor& context,
                               const FlowTrainingOptions& options, uint64_t seed,
                               const std::function<void(const FlowEpoch&)>& on_epoch = {},

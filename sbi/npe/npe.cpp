@@ -7,6 +7,7 @@
 #include "core/ops.h"
 #include "core/random.h"
 #include "nn/checkpoint.h"
+#include "sbi/device_option.h"
 #include "sbi/npe/estimator_factory.h"
 #include "sbi/support_rejection.h"
 #include "sbi/summary/joint_training.h"
@@ -19,7 +20,8 @@ nlohmann::json NpeConfig::to_json() const {
           {"unconstrained", unconstrained},
           {"training", training.to_json()},
           {"max_sampling_seconds", max_sampling_seconds},
-          {"summary", summary}};
+          {"summary", summary},
+          {"device", device_string(device)}};
 }
 
 NpeConfig NpeConfig::from_json(const nlohmann::json& j) {
@@ -47,10 +49,13 @@ NpeConfig NpeConfig::from_json(const nlohmann::json& j) {
       if (!v.is_null() && !v.is_string() && !v.is_object())
         throw ValueError("npe: 'summary' must be null, a network name or an object with a \"type\"");
       c.summary = v;
+    } else if (k == "device") {
+      c.device = device_from_json(v, "npe");
     } else {
       throw ValueError("npe: unknown configuration key '" + k + "'");
     }
   }
+  c.training.device = c.device;
   bool known = false;
   for (const auto& e : estimator_names()) known = known || e == c.estimator;
   if (!known) throw ValueError("npe: unknown estimator '" + c.estimator + "' (maf, nsf or coupling)");
@@ -71,7 +76,7 @@ Tensor observation_row(const Tensor& x_o, int64_t dim, const char* who) {
   if (x.dim() != 2 || x.size(0) != 1 || x.size(1) != dim)
     throw ShapeError(std::string(who) + ": the observation must be [1, " + std::to_string(dim) + "], got " +
                      x_o.shape().str());
-  const Tensor x64 = x.to(DType::F64).contiguous();
+  const Tensor x64 = x.to(Device::cpu()).to(DType::F64).contiguous();  // checked on the host
   for (int64_t j = 0; j < dim; ++j)
     if (!std::isfinite(x64.data<double>()[j]))
       throw ValueError(std::string(who) + ": observation entry " + std::to_string(j + 1) + " is not finite");
@@ -95,12 +100,12 @@ NpePosterior::NpePosterior(summary::SummaryFlowPtr model, summary::FlatInputLayo
 }
 
 Tensor NpePosterior::context_for(const Tensor& x_o, const char* who) {
-  const Tensor row = observation_row(x_o, x_dim(), who);
-  if (!summary_) return row.to(flow_->dtype());
+  const Tensor row = observation_row(x_o, x_dim(), who);  // host
+  if (!summary_) return row.to(flow_->dtype()).to(device());
   summary_->eval();
   NoGradGuard ng;
   summary::SetBatch obs;
-  obs.x = summary::unflatten_input(row, layout_);
+  obs.x = summary::unflatten_input(row, layout_).to(device());
   return summary_->context(obs);
 }
 
@@ -114,7 +119,7 @@ Tensor NpePosterior::sample(const Tensor& x_o, int64_t n, uint64_t seed) {
   const bool reject = !config_.unconstrained && !support_.lower.empty() && support_.bounded();
   if (!reject) {
     last_acceptance_ = 1.0;
-    return flow_->sample(n, context, gen).to(DType::F64).contiguous();
+    return flow_->sample(n, context, gen).to(Device::cpu()).to(DType::F64).contiguous();
   }
   RejectionOptions ro;
   ro.min_batch = 100;
@@ -123,8 +128,13 @@ Tensor NpePosterior::sample(const Tensor& x_o, int64_t n, uint64_t seed) {
   ro.max_seconds = config_.max_sampling_seconds;
   ro.who = "npe";
   ro.hint = "; raise max_sampling_seconds or train with \"unconstrained\": true";
-  return sample_within_support([&](int64_t count) { return flow_->sample(count, context, gen); }, support_, n, d, ro,
-                               &last_acceptance_);
+  return sample_within_support([&](int64_t count) { return flow_->sample(count, context, gen).to(Device::cpu()); },
+                               support_, n, d, ro, &last_acceptance_);
+}
+
+void NpePosterior::to(Device device) {
+  if (summary_) summary_->to(device);  // holds the flow
+  flow_->to(device);
 }
 
 Tensor NpePosterior::log_prob(const Tensor& theta, const Tensor& x_o) {
@@ -133,9 +143,9 @@ Tensor NpePosterior::log_prob(const Tensor& theta, const Tensor& x_o) {
     throw ShapeError("npe log_prob: θ must be [n, " + std::to_string(theta_dim()) + "], got " + theta.shape().str());
   flow_->eval();
   NoGradGuard ng;
-  Tensor lp = flow_->log_prob(theta.to(flow_->dtype()), context).to(DType::F64).contiguous();
+  Tensor lp = flow_->log_prob(theta.to(flow_->dtype()).to(device()), context).to(Device::cpu()).to(DType::F64).contiguous();
   if (!support_.lower.empty()) {
-    const Tensor th = theta.to(DType::F64).contiguous();
+    const Tensor th = theta.to(Device::cpu()).to(DType::F64).contiguous();
     for (int64_t i = 0; i < th.size(0); ++i)
       if (!support_.contains(th.data<double>() + i * theta_dim()))
         lp.data<double>()[i] = -std::numeric_limits<double>::infinity();
@@ -181,6 +191,7 @@ void NpePosterior::save(const std::string& path) const {
 PosteriorPtr NpeMethod::train(const Task& task, const Dataset& data, const TrainOptions& options,
                               TrainReport* report) const {
   const NpeConfig config = NpeConfig::from_json(options.config);
+  require_device(config.device);  // before any work: DeviceError when it cannot be used here
   if (data.theta.dim() != 2 || data.x.dim() != 2 || data.theta.size(0) != data.x.size(0) ||
       data.theta.size(1) != task.theta_dim() || data.x.size(1) != task.x_dim())
     throw ShapeError("npe: dataset θ " + data.theta.shape().str() + " and x " + data.x.shape().str() +

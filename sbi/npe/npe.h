@@ -37,9 +37,13 @@ struct NpeConfig {
   // "timeseries") or {"type": name, network options..., "input_shape": [N, F],
   // "channels_first": bool} (sbi/summary/flat_input.h).
   nlohmann::json summary = nullptr;
+  // Where training runs ("cpu", "cuda", "cuda:N"; sbi/device_option.h). Copied into
+  // training.device by from_json.
+  Device device = Device::cpu();
 
   nlohmann::json to_json() const;
-  // Keys: estimator, estimator_options, unconstrained, training, max_sampling_seconds, summary.
+  // Keys: estimator, estimator_options, unconstrained, training, max_sampling_seconds, summary,
+  // device.
   static NpeConfig from_json(const nlohmann::json& j);  // ValueError on unknown keys
 };
 
@@ -55,7 +59,9 @@ class NpePosterior : public Posterior {
   int64_t theta_dim() const override { return flow_->features(); }
   int64_t x_dim() const override { return x_dim_; }
   Tensor sample(const Tensor& x_o, int64_t n, uint64_t seed) override;
-  // log q(θ | x_o) for θ [n, d] (float64 result [n]); -inf outside the support.
+  void to(Device device) override;
+  Device device() const override { return flow_->device(); }
+  // log q(θ | x_o) for θ [n, d] (float64 result [n], on the host); -inf outside the support.
   Tensor log_prob(const Tensor& theta, const Tensor& x_o);
   void save(const std::string& path) const override;
 

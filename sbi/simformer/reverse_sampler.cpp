@@ -53,7 +53,7 @@ Tensor euler_maruyama_step(StepContext& c, const Tensor& x, double t, double t_n
   const double dt = t - t_next;
   const double f = c.sde.drift_factor(t), g = c.sde.diffusion(t);
   const Tensor drift = x * f - c.score(x, t) * (g * g);
-  const Tensor noise = randn(x.shape(), c.gen) * (g * std::sqrt(dt));
+  const Tensor noise = randn(x.shape(), c.gen, {.device = x.device()}) * (g * std::sqrt(dt));
   return x + (noise - drift * dt) * c.latent;
 }
 
@@ -86,7 +86,7 @@ Tensor ancestral_step(StepContext& c, const Tensor& x, double t, double t_next) 
   const Tensor d = denoise(c, x, t);
   const double cx = a_ts * s2 * s2 / (s * s), cd = a2 * v / (s * s);
   const double sd = std::sqrt(std::max(v, 0.0) * s2 * s2 / (s * s));
-  const Tensor next = x * cx + d * cd + randn(x.shape(), c.gen) * sd;
+  const Tensor next = x * cx + d * cd + randn(x.shape(), c.gen, {.device = x.device()}) * sd;
   return x + (next - x) * c.latent;
 }
 
@@ -96,7 +96,7 @@ Tensor renoise(const Sde& sde, const Tensor& x, const Tensor& latent, double t_n
   const double a_ts = sde.mean_factor(t) / sde.mean_factor(t_next);
   const double s = sde.std(t), s2 = sde.std(t_next);
   const double sd = std::sqrt(std::max(s * s - a_ts * a_ts * s2 * s2, 0.0));
-  const Tensor back = x * a_ts + randn(x.shape(), gen) * sd;
+  const Tensor back = x * a_ts + randn(x.shape(), gen, {.device = x.device()}) * sd;
   return x + (back - x) * latent;
 }
 

@@ -28,6 +28,15 @@ Tensor row_vector(const Tensor& t, int64_t tokens, const char* what) {
 
 }  // namespace
 
+MaskedScoreFunction SimformerModel::network_score() const {
+  // x_t and the mask come from the host-side integrators; the score goes back to the host. Both
+  // moves are differentiable, so log_prob's exact divergence backpropagates through a CUDA model.
+  return [this](const Tensor& xt, const Tensor& obs, double t) {
+    const Device dev = device();
+    return score(xt.to(dev), obs, full({xt.size(0)}, t, {.device = dev})).to(Device::cpu());
+  };
+}
+
 void SimformerModel::set_sampling_options(const SamplingOptions& options) {
   options.validate();
   config_.sampling = options;
@@ -49,24 +58,25 @@ Tensor SimformerModel::sample(const Tensor& values, const Tensor& observed, cons
   if (constraints.tokens() != tokens)
     throw ValueError("simformer sample: constraints over " + std::to_string(constraints.tokens()) +
                      " entries for a model of " + std::to_string(tokens));
-  const Tensor vals = row_vector(values, tokens, "values").to(DType::F64);
-  const std::vector<double> mean = norm_->mean.to(DType::F64).to_vector<double>();
-  const std::vector<double> sd = norm_->std.to(DType::F64).to_vector<double>();
-  const Tensor value_std = (vals.to(DType::F32) - norm_->mean) / norm_->std;  // NaN (missing) stays NaN
+  // The integration, guidance and missing-data bookkeeping run on the host; only the network runs
+  // on the model's device (network_score), so a CUDA model samples exactly like a CPU one.
+  const Tensor vals = row_vector(values.to(Device::cpu()), tokens, "values").to(DType::F64);
+  const Tensor mean_host = norm_->mean.to(Device::cpu()), std_host = norm_->std.to(Device::cpu());
+  const std::vector<double> mean = mean_host.to(DType::F64).to_vector<double>();
+  const std::vector<double> sd = std_host.to(DType::F64).to_vector<double>();
+  const Tensor value_std = (vals.to(DType::F32) - mean_host) / std_host;  // NaN (missing) stays NaN
 
   SamplerSettings settings;
   settings.kind = parse_sampler_kind(options.method);
   settings.steps = options.steps;
   settings.chunk = options.chunk;
   settings.guidance = options.guidance;
-  const MaskedScoreFunction net_score = [&](const Tensor& xt, const Tensor& obs, double t) {
-    return score(xt, obs, full({xt.size(0)}, t));
-  };
   Tensor effective;
-  const Tensor z = sample_conditional_standardised(net_score, config_.sde, settings, value_std, observed,
+  const Tensor z = sample_conditional_standardised(network_score(), config_.sde, settings, value_std,
+                                                   observed.to(Device::cpu()),
                                                    constraints.standardised(mean, sd), n, seed, &effective);
   // Back to data units; observed entries are copied exactly (no float32 round trip).
-  const Tensor result = (z.to(DType::F32) * norm_->std + norm_->mean).to(DType::F64).contiguous();
+  const Tensor result = (z.to(DType::F32) * std_host + mean_host).to(DType::F64).contiguous();
   const double* r = result.data<double>();
   Tensor out = Tensor::empty({n, tokens}, DType::F64);
   double* o = out.data<double>();
@@ -84,7 +94,7 @@ Tensor SimformerModel::sample_posterior(const Tensor& x_o, int64_t n, uint64_t s
   const int64_t tokens = num_tokens();
   Tensor values = zeros({tokens}, {.dtype = DType::F64});
   Tensor observed = Tensor::empty({tokens}, DType::Bool);
-  const Tensor xc = x.to(DType::F64).contiguous();
+  const Tensor xc = x.to(Device::cpu()).to(DType::F64).contiguous();
   for (int64_t i = 0; i < tokens; ++i) {
     observed.data<bool>()[i] = i >= theta_dim_;
     if (i >= theta_dim_) values.data<double>()[i] = xc.data<double>()[i - theta_dim_];
@@ -99,13 +109,10 @@ Tensor SimformerModel::log_prob(const Tensor& points, const Tensor& observed, co
   if (pts.dim() != 2 || pts.size(1) != tokens)
     throw ShapeError("simformer log_prob: points must be [n, " + std::to_string(tokens) + "], got " +
                      points.shape().str());
-  const Tensor obs = row_vector(observed, tokens, "the condition mask");
-  const Tensor mean = norm_->mean.to(DType::F64), sd = norm_->std.to(DType::F64);
-  const Tensor z = (pts.to(DType::F64) - mean) / sd;
-  const MaskedScoreFunction net_score = [&](const Tensor& xt, const Tensor& o, double t) {
-    return score(xt, o, full({xt.size(0)}, t));
-  };
-  const Tensor lp = log_prob_conditional_standardised(net_score, config_.sde, z, obs, options,
+  const Tensor obs = row_vector(observed.to(Device::cpu()), tokens, "the condition mask");
+  const Tensor mean = norm_->mean.to(Device::cpu()).to(DType::F64), sd = norm_->std.to(Device::cpu()).to(DType::F64);
+  const Tensor z = (pts.to(Device::cpu()).to(DType::F64) - mean) / sd;
+  const Tensor lp = log_prob_conditional_standardised(network_score(), config_.sde, z, obs, options,
                                                       config_.sampling.chunk, seed);
   // Change of variables v = mean + std·z on the latent entries: subtract Σ_latent log std.
   double log_det = 0;

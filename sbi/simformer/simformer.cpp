@@ -9,6 +9,7 @@
 #include "core/ops.h"
 #include "core/random.h"
 #include "nn/checkpoint.h"
+#include "sbi/device_option.h"
 #include "nn/clip.h"
 #include "nn/optim.h"
 #include "nn/schedule.h"
@@ -125,7 +126,8 @@ nlohmann::json SimformerConfig::to_json() const {
           {"attention", to_string(attention)},
           {"condition_masks", condition_masks.to_json()},
           {"training", training.to_json()},
-          {"sampling", sampling.to_json()}};
+          {"sampling", sampling.to_json()},
+          {"device", device_string(device)}};
 }
 
 SimformerConfig SimformerConfig::from_json(const nlohmann::json& j) {
@@ -142,6 +144,7 @@ SimformerConfig SimformerConfig::from_json(const nlohmann::json& j) {
     } else if (k == "condition_masks") c.condition_masks = ConditionMaskDistribution::from_json(v);
     else if (k == "training") c.training = TrainingOptions::from_json(v);
     else if (k == "sampling") c.sampling = SamplingOptions::from_json(v);
+    else if (k == "device") c.device = device_from_json(v, "simformer");
     else throw ValueError("simformer: unknown configuration key '" + k + "'");
   });
   return c;
@@ -185,36 +188,52 @@ SimformerModel::SimformerModel(SimformerConfig config, int64_t theta_dim, int64_
   norm_ = std::make_shared<Standardizer>(num_tokens());
 }
 
+namespace {
+// The [.., T, T] attention masks are built on the host from the condition masks and copied once.
+Tensor on_device(const Tensor& t, Device device) { return t.defined() ? t.to(device) : t; }
+}  // namespace
+
+void SimformerModel::to(Device device) {
+  net_->to(device);
+  norm_->to(device);
+}
+
 Tensor SimformerModel::score(const Tensor& x_t, const Tensor& observed, const Tensor& t) const {
   const int64_t batch = x_t.size(0);
+  const Device dev = device();
   std::vector<float> stds(static_cast<size_t>(batch));
-  const Tensor tc = t.to(DType::F32).contiguous();
+  const Tensor tc = t.to(Device::cpu()).to(DType::F32).contiguous();  // the SDE's σ(t) on the host
   for (int64_t b = 0; b < batch; ++b) stds[size_t(b)] = float(config_.sde.std(tc.data<float>()[b]));
-  const Tensor std_t = from_vector(stds, {batch});
-  const Tensor mask = attention_masks(config_.attention, dag_, observed);
-  return net_->forward(x_t, observed, tc, std_t, Tensor(), mask);
+  const Tensor std_t = from_vector(stds, {batch}).to(dev);
+  const Tensor observed_host = observed.to(Device::cpu());
+  const Tensor mask = on_device(attention_masks(config_.attention, dag_, observed_host), dev);
+  return net_->forward(x_t, observed.to(dev), tc.to(dev), std_t, Tensor(), mask);
 }
 
 Tensor SimformerModel::loss(const Tensor& x0, const Tensor& observed, const Tensor& t, const Tensor& eps) const {
-  // x0, eps: [B, T] float32 standardised; observed: [B, T] bool; t: [B] float32.
+  // x0: [B, T] float32 standardised, on the model's device; eps: [B, T] float32; observed: [B, T]
+  // bool; t: [B] float32 (these three on any device: copied to x0's).
   const int64_t batch = x0.size(0);
   const size_t nb = static_cast<size_t>(batch);
+  const Device dev = x0.device();
   std::vector<float> mean_f(nb), std_f(nb), weight(nb);
-  const float* tp = t.data<float>();
+  const Tensor t_host = t.to(Device::cpu()).contiguous();  // the SDE's factors on the host
+  const float* tp = t_host.data<float>();
   for (int64_t b = 0; b < batch; ++b) {
     mean_f[size_t(b)] = float(config_.sde.mean_factor(tp[b]));
     std_f[size_t(b)] = float(config_.sde.std(tp[b]));
     weight[size_t(b)] = float(config_.sde.loss_weight(tp[b]));
   }
-  const Tensor mean_t = from_vector(mean_f, {batch, 1});
-  const Tensor std_t = from_vector(std_f, {batch, 1});
-  const Tensor lambda = from_vector(weight, {batch});
+  const Tensor mean_t = from_vector(mean_f, {batch, 1}).to(dev);
+  const Tensor std_t = from_vector(std_f, {batch, 1}).to(dev);
+  const Tensor lambda = from_vector(weight, {batch}).to(dev);
+  const Tensor obs = observed.to(dev), noise = eps.to(dev);
   // Latent entries are noised, observed ones stay clean.
-  const Tensor x_t = where(observed, x0, x0 * mean_t + eps * std_t);
-  const Tensor mask = attention_masks(config_.attention, dag_, observed);
-  const Tensor s = net_->forward(x_t, observed, t, std_t.reshape({batch}), Tensor(), mask);
-  const Tensor target = -eps / std_t;
-  const Tensor sq = where(observed, zeros_like(s), square(s - target));  // [B, T]
+  const Tensor x_t = where(obs, x0, x0 * mean_t + noise * std_t);
+  const Tensor mask = on_device(attention_masks(config_.attention, dag_, observed.to(Device::cpu())), dev);
+  const Tensor s = net_->forward(x_t, obs, t.to(dev), std_t.reshape({batch}), Tensor(), mask);
+  const Tensor target = -noise / std_t;
+  const Tensor sq = where(obs, zeros_like(s), square(s - target));  // [B, T]
   return mean(sum(sq, {1}) * lambda);
 }
 
@@ -226,7 +245,9 @@ TrainingSummary SimformerModel::train(const Tensor& joint, uint64_t seed,
   if (joint.dim() != 2 || joint.size(1) != num_tokens())
     throw ShapeError("simformer: training data must be [N, " + std::to_string(num_tokens()) + "], got " +
                      joint.shape().str());
-  const Tensor data64 = joint.to(DType::F64).contiguous();
+  const Device device = this->device();
+  const auto host_value = [](const Tensor& scalar) { return scalar.to(Device::cpu()).item<double>(); };
+  const Tensor data64 = joint.to(Device::cpu()).to(DType::F64).contiguous();  // checked and fitted on the host
   if (sum(isfinite(data64).to(DType::F64)).item<double>() != double(data64.numel()))
     throw ValueError("simformer: training data contain NaN or inf (drop invalid simulations first)");
   const int64_t n = data64.size(0), tokens = num_tokens();
@@ -251,12 +272,14 @@ TrainingSummary SimformerModel::train(const Tensor& joint, uint64_t seed,
       mu = zeros({tokens}, {.dtype = DType::F64});
       sd = ones({tokens}, {.dtype = DType::F64});
     }
-    norm_->mean.copy_(mu.to(DType::F32));
-    norm_->std.copy_(sd.to(DType::F32));
+    norm_->mean.copy_(mu.to(DType::F32).to(device));
+    norm_->std.copy_(sd.to(DType::F32).to(device));
   }
-  const Tensor data = ((data64.to(DType::F32) - norm_->mean) / norm_->std).contiguous();  // [N, T]
-  const Tensor train_data = index_select(data, 0, train_idx);
-  const Tensor val_data = index_select(data, 0, val_idx);
+  const Tensor mean_host = norm_->mean.to(Device::cpu()), std_host = norm_->std.to(Device::cpu());
+  const Tensor data = ((data64.to(DType::F32) - mean_host) / std_host).contiguous();  // [N, T]
+  // Both splits on the training device once; each step gathers its rows there.
+  const Tensor train_data = index_select(data, 0, train_idx).to(device);
+  const Tensor val_data = index_select(data, 0, val_idx).to(device);
 
   const int64_t total = o.steps > 0 ? o.steps
                                     : std::clamp<int64_t>(int64_t(o.steps_per_simulation * double(n)),
@@ -281,7 +304,7 @@ TrainingSummary SimformerModel::train(const Tensor& joint, uint64_t seed,
     NoGradGuard ng;
     Generator g = val_gen;  // the same noise at every check, so checks are comparable
     double total_loss = 0;
-    for (int64_t r = 0; r < o.validation_repeats; ++r) total_loss += batch_loss(val_data, g).item<double>();
+    for (int64_t r = 0; r < o.validation_repeats; ++r) total_loss += host_value(batch_loss(val_data, g));
     return total_loss / double(o.validation_repeats);
   };
 
@@ -296,7 +319,7 @@ TrainingSummary SimformerModel::train(const Tensor& joint, uint64_t seed,
       summary.interrupted = true;
       break;
     }
-    const Tensor idx = randint(0, n_train, {batch}, gen);
+    const Tensor idx = randint(0, n_train, {batch}, gen).to(device);  // drawn on the host: same rows everywhere
     const Tensor rows = index_select(train_data, 0, idx);
     opt.set_lr(lr(step));
     net_->zero_grad();
@@ -304,7 +327,7 @@ TrainingSummary SimformerModel::train(const Tensor& joint, uint64_t seed,
     l.backward();
     if (o.agc_clip > 0) nn::adaptive_clip_grad(params, o.agc_clip);
     opt.step();
-    const double step_loss = l.item<double>();
+    const double step_loss = host_value(l);
     if (!std::isfinite(step_loss))
       throw ValueError("simformer: training loss became " + std::to_string(step_loss) + " at step " +
                        std::to_string(step) + " (lower training.learning_rate?)");

@@ -78,10 +78,12 @@ struct SimformerConfig {
   ConditionMaskDistribution condition_masks;
   TrainingOptions training;
   SamplingOptions sampling;
+  // Where SimformerMethod trains the model ("cpu", "cuda", "cuda:N"; sbi/device_option.h).
+  Device device = Device::cpu();
 
   nlohmann::json to_json() const;
   // Keys: network, sde, attention ("dense"|"undirected"|"directed"), condition_masks, training,
-  // sampling; each partial, over the defaults. ValueError on unknown keys.
+  // sampling, device; each partial, over the defaults. ValueError on unknown keys.
   static SimformerConfig from_json(const nlohmann::json& j);
 };
 
@@ -109,14 +111,18 @@ class SimformerModel {
   // dag: [T, T] bool over (θ, x), θ first (Task::dag()).
   SimformerModel(SimformerConfig config, int64_t theta_dim, int64_t x_dim, const Tensor& dag);
 
-  // joint: [N, T] float64 or float32 rows (θ, x), all finite. Trains in place.
+  // joint: [N, T] float64 or float32 rows (θ, x), all finite. Trains in place, on the device the
+  // model lives on (to()): the standardised training and validation rows are copied there once;
+  // each step's rows are gathered there and its random pieces (condition masks, times, noise,
+  // attention masks) are drawn on the host, as on the CPU, and copied once per batch, so a seed
+  // gives the same batches on every device.
   TrainingSummary train(const Tensor& joint, uint64_t seed,
                         const std::function<void(const TrainingProgress&)>& on_progress = {},
                         const std::atomic<bool>* stop = nullptr);
 
   // Samples the latent entries given the observed ones. values: [T] (observed entries are read,
   // others ignored), observed: [T] bool. Returns [n, T] float64 in the data's units with the
-  // observed entries copied.
+  // observed entries copied, on the host (the integration runs on the model's device).
   Tensor sample(const Tensor& values, const Tensor& observed, int64_t n, uint64_t seed) const;
   Tensor sample(const Tensor& values, const Tensor& observed, int64_t n, uint64_t seed,
                 const SamplingOptions& options) const;
@@ -134,8 +140,13 @@ class SimformerModel {
   // exact divergence costs one backward pass per latent entry per evaluation.
   Tensor log_prob(const Tensor& points, const Tensor& observed, const LogProbOptions& options, uint64_t seed) const;
 
-  // The score in standardised units: x_t [B, T], observed [B, T], t [B] (float32).
+  // The score in standardised units: x_t [B, T] on the model's device, observed [B, T], t [B]
+  // (float32; either on any device) -> [B, T] on the model's device.
   Tensor score(const Tensor& x_t, const Tensor& observed, const Tensor& t) const;
+
+  // Moves the network and the standardisation to `device`, in place.
+  void to(Device device);
+  Device device() const { return norm_->mean.device(); }
 
   const SimformerConfig& config() const { return config_; }
   // The sampler used by sample() without explicit options (a loaded model keeps the one it was
@@ -159,6 +170,10 @@ class SimformerModel {
   static std::unique_ptr<SimformerModel> load(const std::string& path, nlohmann::json* extra_metadata);
 
  private:
+  // The network as the integrators see it (conditional_sampling.h's MaskedScoreFunction): host
+  // tensors in and out, evaluated on the model's device.
+  std::function<Tensor(const Tensor& x_t, const Tensor& observed, double t)> network_score() const;
+
   SimformerConfig config_;
   int64_t theta_dim_, x_dim_;
   BoolMatrix dag_;

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/ops.h"
+#include "sbi/device_option.h"
 #include "sbi/support_rejection.h"
 
 namespace amor::sbi::simformer {
@@ -116,6 +117,7 @@ void SimformerPosterior::save(const std::string& path) const {
 PosteriorPtr SimformerMethod::train(const Task& task, const Dataset& data, const TrainOptions& options,
                                     TrainReport* report) const {
   SimformerConfig config = SimformerConfig::from_json(options.config);
+  require_device(config.device);  // before any work: DeviceError when it cannot be used here
   if (data.theta.dim() != 2 || data.x.dim() != 2 || data.theta.size(0) != data.x.size(0))
     throw ShapeError("simformer: dataset θ and x must be [N, d] with the same N, got " + data.theta.shape().str() +
                      " and " + data.x.shape().str());
@@ -124,7 +126,8 @@ PosteriorPtr SimformerMethod::train(const Task& task, const Dataset& data, const
                      std::to_string(data.x.size(1)) + ", task '" + task.name() + "' has " +
                      std::to_string(task.theta_dim()) + " and " + std::to_string(task.x_dim()));
   auto model = std::make_unique<SimformerModel>(config, task.theta_dim(), task.x_dim(), task.dag());
-  const Tensor joint = concat({data.theta.to(DType::F64), data.x.to(DType::F64)}, 1);
+  model->to(config.device);  // checked by require_device above
+  const Tensor joint = concat({data.theta.to(Device::cpu()).to(DType::F64), data.x.to(Device::cpu()).to(DType::F64)}, 1);
 
   std::function<void(const TrainingProgress&)> progress;
   if (options.on_progress)

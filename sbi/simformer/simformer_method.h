@@ -26,6 +26,8 @@ class SimformerPosterior : public Posterior, public ConditionalSampler {
   // than 1 in 1000 land inside, which means the model is broken or x_o is far off).
   Tensor sample(const Tensor& x_o, int64_t n, uint64_t seed) override;
   void save(const std::string& path) const override;
+  void to(Device device) override { model_->to(device); }
+  Device device() const override { return model_->device(); }
 
   // Any conditional (ConditionalSampler): [n, T] joint rows, latent θ inside the support.
   std::vector<std::string> variable_names() const override { return names_; }

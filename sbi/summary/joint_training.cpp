@@ -195,11 +195,12 @@ Tensor finite_rows(const SetBatch& d) {
 
 }  // namespace
 
-npe::FlowTrainingResult train_offline(SummaryFlow& model, const SetBatch& data, const npe::FlowTrainingOptions& o,
+npe::FlowTrainingResult train_offline(SummaryFlow& model, const SetBatch& data_given, const npe::FlowTrainingOptions& o,
                                       uint64_t seed, const std::function<void(const npe::FlowEpoch&)>& on_epoch,
                                       const std::atomic<bool>* stop) {
   o.validate();
-  data.check("train_offline", true);
+  data_given.check("train_offline", true);
+  const SetBatch data = data_given.to(Device::cpu());  // filtered, split and fitted on the host
   const auto t0 = std::chrono::steady_clock::now();
   npe::FlowTrainingResult result;
   result.num_rows = data.size();
@@ -215,8 +216,13 @@ npe::FlowTrainingResult train_offline(SummaryFlow& model, const SetBatch& data, 
   AMOR_CHECK(n_val >= 1 && n_train >= 2, ValueError, "train_offline: ", n, " valid rows (", result.num_dropped,
              " dropped as non-finite) are too few for a training and a validation split");
   const int64_t batch = std::min({o.batch_size, n_train, n_val});
-  const SetBatch val = all.rows(perm.slice(0, 0, n_val)), train = all.rows(perm.slice(0, n_val, n));
-  model.initialize_from_data(train);
+  const SetBatch val_host = all.rows(perm.slice(0, 0, n_val)), train_host = all.rows(perm.slice(0, n_val, n));
+  model.to(Device::cpu());
+  model.initialize_from_data(train_host);
+  // The model and both splits on the training device once; minibatches are gathered there.
+  const Device device = o.device;
+  model.to(device);
+  const SetBatch train = train_host.to(device), val = val_host.to(device);
 
   const auto params = model.parameters();
   nn::Adam opt(params, o.learning_rate);
@@ -225,8 +231,9 @@ npe::FlowTrainingResult train_offline(SummaryFlow& model, const SetBatch& data, 
   const int64_t train_batches = n_train / batch, val_batches = std::max<int64_t>(n_val / batch, 1);
   for (int64_t epoch = 1; epoch <= o.max_epochs; ++epoch) {
     model.train();
-    const Tensor order = randperm(n_train, shuffle);
+    const Tensor order = randperm(n_train, shuffle).to(device);
     double sum = 0;
+    Tensor device_sum;  // off the CPU: the epoch's losses summed there, read back once
     for (int64_t b = 0; b < train_batches; ++b) {
       if (stop && stop->load()) {
         result.interrupted = true;
@@ -238,17 +245,24 @@ npe::FlowTrainingResult train_offline(SummaryFlow& model, const SetBatch& data, 
       loss.backward();
       if (o.clip_max_norm > 0) nn::clip_grad_norm(params, o.clip_max_norm);
       opt.step();
-      sum += loss.item<double>();
+      if (device.is_cpu()) {
+        sum += loss.item<double>();
+      } else {
+        const Tensor l = loss.detach().to(DType::F64);
+        device_sum = device_sum.defined() ? device_sum + l : l;
+      }
       ++result.steps;
     }
     if (result.interrupted) break;
+    if (device_sum.defined()) sum = device_sum.to(Device::cpu()).item<double>();
     model.eval();
     double vsum = 0;
     {
       NoGradGuard ng;
       for (int64_t b = 0; b < val_batches; ++b) {
         const int64_t lo = b * batch, hi = std::min(n_val, (b + 1) * batch);
-        vsum += -mean(model.log_prob(val.rows(arange(lo, hi, 1.0, {.dtype = DType::I64})))).item<double>();
+        const Tensor rows = arange(lo, hi, 1.0, {.dtype = DType::I64, .device = device});
+        vsum += -mean(model.log_prob(val.rows(rows))).to(Device::cpu()).item<double>();
       }
     }
     const double train_loss = sum / double(train_batches), val_loss = vsum / double(val_batches);

@@ -17,6 +17,15 @@ SetBatch SetBatch::rows(const Tensor& index) const {
   return r;
 }
 
+SetBatch SetBatch::to(Device device) const {
+  SetBatch r;
+  if (theta.defined()) r.theta = theta.to(device);
+  if (x.defined()) r.x = x.to(device);
+  if (mask.defined()) r.mask = mask.to(device);
+  if (conditions.defined()) r.conditions = conditions.to(device);
+  return r;
+}
+
 void SetBatch::check(const char* who, bool need_theta) const {
   AMOR_CHECK(x.defined(), ValueError, who, ": the batch has no data x");
   AMOR_CHECK(x.dim() == 3 && x.size(1) >= 1, ShapeError, who, ": x must be [B, N, F] with N >= 1, got ", x.shape());
@@ -120,11 +129,11 @@ SetBatch concat_padded(const std::vector<SetBatch>& batches) {
     AMOR_CHECK(b.x.size(2) == first.x.size(2) && b.x.dtype() == first.x.dtype(), ShapeError,
                "concat_padded: x ", b.x.shape(), " does not match ", first.x.shape());
     const int64_t B = b.x.size(0), N = b.x.size(1), F = b.x.size(2);
-    Tensor m = b.mask.defined() ? b.mask : ones(Shape{B, N}, {.dtype = DType::Bool});
+    Tensor m = b.mask.defined() ? b.mask : ones(Shape{B, N}, {.dtype = DType::Bool, .device = b.x.device()});
     Tensor x = b.x;
     if (N < n_max) {
-      x = concat({x, zeros(Shape{B, n_max - N, F}, {.dtype = x.dtype()})}, 1);
-      m = concat({m, zeros(Shape{B, n_max - N}, {.dtype = DType::Bool})}, 1);
+      x = concat({x, zeros(Shape{B, n_max - N, F}, {.dtype = x.dtype(), .device = x.device()})}, 1);
+      m = concat({m, zeros(Shape{B, n_max - N}, {.dtype = DType::Bool, .device = x.device()})}, 1);
     }
     xs.push_back(x);
     ms.push_back(m);

@@ -29,6 +29,8 @@ struct SetBatch {
   int64_t size() const { return x.defined() ? x.size(0) : 0; }
   // Rows `index` (int64 [k]) of every defined tensor.
   SetBatch rows(const Tensor& index) const;
+  // Every defined tensor copied to `device` (the same tensors when already there).
+  SetBatch to(Device device) const;
   // ShapeError / DTypeError naming the field unless the shapes agree as above (θ required when
   // `need_theta`). `who` names the caller.
   void check(const char* who, bool need_theta) const;

@@ -117,7 +117,7 @@ Tensor SummaryFlow::sample_batched(int64_t n, const SetBatch& observations, Gene
   std::vector<Tensor> parts;
   for (int64_t start = 0; start < m; start += chunk) {
     const int64_t len = std::min(chunk, m - start);
-    const SetBatch part = observations.rows(arange(start, start + len, 1.0, {.dtype = DType::I64}));
+    const SetBatch part = observations.rows(arange(start, start + len, 1.0, {.dtype = DType::I64, .device = observations.x.device()}));
     parts.push_back(flow_->sample_batched(n, context(part), gen));
   }
   train(was_training);
@@ -130,9 +130,10 @@ namespace {
 // undefined); std 1 for constant features. ValueError with fewer than 2 values in a feature.
 std::pair<std::vector<double>, std::vector<double>> masked_feature_stats(const Tensor& x, const Tensor& mask,
                                                                          const char* what) {
-  const Tensor x64 = x.to(DType::F64).contiguous();
+  const Tensor x64 = x.to(Device::cpu()).to(DType::F64).contiguous();  // fitted on the host
   const int64_t B = x.size(0), N = x.size(1), F = x.size(2);
-  const std::vector<uint8_t> m = mask.defined() ? mask.contiguous().to_vector<uint8_t>() : std::vector<uint8_t>();
+  const std::vector<uint8_t> m =
+      mask.defined() ? mask.to(Device::cpu()).contiguous().to_vector<uint8_t>() : std::vector<uint8_t>();
   const double* p = x64.data<double>();
   std::vector<double> mean(size_t(F), 0.0), sd(size_t(F), 1.0);
   for (int64_t f = 0; f < F; ++f) {
@@ -168,13 +169,13 @@ void SummaryFlow::initialize_from_data(const SetBatch& data) {
     NoGradGuard ng;
     if (config_.standardize_inputs) {
       auto [mu, sd] = masked_feature_stats(data.x, data.mask, "input");
-      input_mean.copy_(from_vector(mu));
-      input_std.copy_(from_vector(sd));
+      input_mean.copy_(from_vector(mu).to(input_mean.device()));
+      input_std.copy_(from_vector(sd).to(input_std.device()));
       if (config_.condition_dim > 0) {
         AMOR_CHECK(data.conditions.defined(), ValueError, "SummaryFlow.initialize_from_data: no conditions given");
         auto [cm, cs] = masked_feature_stats(data.conditions.unsqueeze(1), Tensor(), "condition");
-        condition_mean.copy_(from_vector(cm));
-        condition_std.copy_(from_vector(cs));
+        condition_mean.copy_(from_vector(cm).to(condition_mean.device()));
+        condition_std.copy_(from_vector(cs).to(condition_std.device()));
       }
     }
   }

@@ -4,6 +4,7 @@
 
 #include "core/tensor.h"
 #include "nn/checkpoint.h"
+#include "sbi/device_option.h"
 #include "tests/apps/cli_test_util.h"
 #include "tests/apps/support/fixtures.h"
 
@@ -231,6 +232,49 @@ TEST(CliErrors, EstimatorAndSummaryFlags) {
   expect_bad_input(dir, {"evaluate", "--task", "two_moons", "--method", "simformer", "--simulations", "50",
                          "--estimator", "nsf", "--out", dir / "e"},
                    {"--estimator", "simformer"}, dir / "e");
+}
+
+// --device on train, sample and evaluate: bad text, and a device this build or machine cannot
+// use, are refused before any simulation or training, in one line naming the flag.
+TEST(CliErrors, DeviceFlag) {
+  TempDir dir;
+  auto train = [&](const std::string& device) {
+    return std::vector<std::string>{"train", "--task", "test_gauss2d", "--method", "oracle", "--simulations", "50",
+                                    "--device", device, "--out", dir / "m.st"};
+  };
+  expect_bad_input(dir, train("gpu"), {"amor train:", "--device", "'gpu' is not a device", "cuda:N"}, dir / "m.st");
+  expect_bad_input(dir, train("cuda:x"), {"--device", "'cuda:x' is not a device"}, dir / "m.st");
+  // cuda:100 exists on no machine: whichever reason applies here is named.
+  const char* why = !sbi::cuda_built() ? "built without CUDA"
+                    : sbi::cuda_devices() == 0 ? "no usable CUDA device"
+                                               : "this machine has";
+  expect_bad_input(dir, train("cuda:100"), {"amor train:", "--device", "cuda:100", why}, dir / "m.st");
+  if (sbi::cuda_devices() == 0)
+    expect_bad_input(dir, train("cuda"), {"--device", "cuda:0", why}, dir / "m.st");
+  expect_bad_input(dir, {"evaluate", "--task", "test_gauss2d", "--method", "oracle", "--simulations", "50",
+                         "--device", "cuda:100", "--out", dir / "e"},
+                   {"amor evaluate:", "--device", "cuda:100", why}, dir / "e");
+  // The same device named in a --config file is checked before the simulations too.
+  write_text(dir.path() / "tpu.json", "{\"device\": \"tpu\"}");
+  expect_bad_input(dir, {"train", "--task", "test_gauss2d", "--method", "oracle", "--simulations", "50", "--config",
+                         dir / "tpu.json", "--out", dir / "m.st"},
+                   {"--config", "'tpu' is not a device"}, dir / "m.st");
+  write_text(dir.path() / "far.json", "{\"device\": \"cuda:100\"}");
+  expect_bad_input(dir, {"train", "--task", "test_gauss2d", "--method", "oracle", "--simulations", "50", "--config",
+                         dir / "far.json", "--out", dir / "m.st"},
+                   {"cuda:100", why}, dir / "m.st");
+
+  // --device cpu works end to end (the oracle accepts "device": "cpu"); sampling checks its flag.
+  ASSERT_EQ(run_test_cli(train("cpu"), dir).exit_code, 0);
+  const ProcessResult ok = run_test_cli({"sample", "--model", dir / "m.st", "--num-observation", "1", "--n", "5",
+                                         "--device", "cpu", "--out", dir / "s.csv"}, dir);
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  expect_bad_input(dir, {"sample", "--model", dir / "m.st", "--num-observation", "1", "--device", "cuda:100",
+                         "--out", dir / "s2.csv"},
+                   {"amor sample:", "--device", "cuda:100", why}, dir / "s2.csv");
+  expect_bad_input(dir, {"sample", "--model", dir / "m.st", "--num-observation", "1", "--device", "npu",
+                         "--out", dir / "s2.csv"},
+                   {"--device", "'npu' is not a device"}, dir / "s2.csv");
 }
 
 TEST(CliErrors, UnexpectedExceptionsExitWithOne) {

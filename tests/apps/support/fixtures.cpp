@@ -177,6 +177,7 @@ class OracleMethod final : public sbi::Method {
     for (const auto& [key, value] : options.config.items()) {
       // A failure no amor::Error describes, for the exit-status-1 path of the command line.
       if (key == "fail_unexpectedly") throw std::runtime_error("the oracle failed on purpose");
+      if (key == "device" && value == "cpu") continue;  // what `--device cpu` adds
       AMOR_CHECK(key == "epochs" && value.is_number_integer() && value.get<int64_t>() > 0, ValueError,
                  "method '", name_, "': unknown or invalid config key '", key, "'");
       epochs = value.get<int64_t>();
