@@ -21,7 +21,8 @@ void check_device_usable(const char* op, Device d) {
              count == 0 ? std::string("no CUDA device is present on this machine (or no usable driver)")
                         : detail::concat("this machine has ", count, " CUDA device(s)"));
 #else
-  throw_no_cuda(op);
+  throw DeviceError(detail::concat(op, ": cannot use ", d.str(), ": this build of amor has no CUDA backend "
+                                       "(configure with -DAMOR_CUDA=ON and nvcc)"));
 #endif
 }
 
