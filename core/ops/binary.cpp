@@ -16,7 +16,7 @@ namespace kcu = kernels::cuda;
 // out = f(a, b) over the broadcast shape; a and b share a floating dtype. On CUDA the same
 // formula is `cuda_op` (kernels/cuda/elementwise_math.cuh).
 template <class F>
-Tensor binary_float(const char* op, kcu::BinaryOp cuda_op, const Tensor& a, const Tensor& b, F f) {
+Tensor binary_float(const char* op, [[maybe_unused]] kcu::BinaryOp cuda_op, const Tensor& a, const Tensor& b, F f) {
   ops::check_same_device(op, a, b);
   ops::check_same_dtype(op, a, b);
   ops::check_floating(op, a);
@@ -37,7 +37,7 @@ Tensor binary_float(const char* op, kcu::BinaryOp cuda_op, const Tensor& a, cons
 
 // out = f(x, y, z) for three tensors of one floating dtype broadcast together (used by backward).
 template <class F>
-Tensor ternary_float(const char* op, kcu::TernaryOp cuda_op, const Tensor& x, const Tensor& y,
+Tensor ternary_float(const char* op, [[maybe_unused]] kcu::TernaryOp cuda_op, const Tensor& x, const Tensor& y,
                      const Tensor& z, F f) {
   Shape s = broadcast_shapes(broadcast_shapes(x.shape(), y.shape(), op), z.shape(), op);
   Tensor out = Tensor::empty(s, x.dtype(), x.device());
@@ -272,7 +272,7 @@ Tensor operator-(const Tensor& a) { return neg(a); }
 
 namespace {
 template <class F>
-Tensor compare(const char* op, kcu::CompareOp cuda_op, const Tensor& a, const Tensor& b, F f) {
+Tensor compare(const char* op, [[maybe_unused]] kcu::CompareOp cuda_op, const Tensor& a, const Tensor& b, F f) {
   ops::check_same_device(op, a, b);
   ops::check_same_dtype(op, a, b);
   Tensor out = Tensor::empty(broadcast_shapes(a.shape(), b.shape(), op), DType::Bool, a.device());

@@ -97,7 +97,7 @@ Tensor bernoulli(const Tensor& p, Generator& gen) {
     const Tensor pd = pc.detach();
     AMOR_CHECK(all(logical_and(ge(pd, zeros_like(pd)), le(pd, ones_like(pd)))), ValueError,
                "bernoulli: a probability in ", p.str(), " lies outside [0, 1]");
-    const uint64_t off = gen.advance(uint64_t(n));
+    [[maybe_unused]] const uint64_t off = gen.advance(uint64_t(n));
     AMOR_CUDA_ONLY("bernoulli", dispatch_float(p.dtype(), "bernoulli", [&]<class T>() {
       kcu::fill_bernoulli<T>(t.data<uint8_t>(), pc.data<T>(), T(0), n, gen.seed(), gen.stream(), off);
     }));
@@ -123,7 +123,7 @@ Tensor gamma(const Tensor& concentration, Generator& gen) {
     const Tensor kd = k.detach();
     AMOR_CHECK(all(logical_and(gt(kd, zeros_like(kd)), isfinite(kd))), ValueError,
                "gamma: concentration must be positive and finite; ", concentration.str(), " has an element that is not");
-    const uint64_t off = gen.advance(uint64_t(n));
+    [[maybe_unused]] const uint64_t off = gen.advance(uint64_t(n));
     AMOR_CUDA_ONLY("gamma", dispatch_float(k.dtype(), "gamma", [&]<class T>() {
       kcu::fill_gamma<T>(t.data<T>(), k.data<T>(), T(0), n, gen.seed(), gen.stream(), off);
     }));
