@@ -108,6 +108,18 @@ ConditionItem parse_item(const std::string& flag, const std::string& raw) {
 
 std::vector<ConditionItem> parse_conditions(const std::string& flag, const std::string& text) {
   AMOR_CHECK(!trim(text).empty(), ValueError, flag, ": empty; give name=value pairs or intervals, e.g. x_1=0.3,x_2 in [0, 1]");
+  // Brackets first, so that a stray ']' is named as such rather than as a malformed item.
+  int balance = 0;
+  for (char ch : text) {
+    if (ch == '[') {
+      AMOR_CHECK(balance == 0, ValueError, flag, ": nested '[' in '", text, "'");
+      ++balance;
+    } else if (ch == ']') {
+      AMOR_CHECK(balance == 1, ValueError, flag, ": ']' without '[' in '", text, "'");
+      --balance;
+    }
+  }
+  AMOR_CHECK(balance == 0, ValueError, flag, ": '[' without ']' in '", text, "'");
   std::vector<ConditionItem> out;
   int depth = 0;
   size_t start = 0;

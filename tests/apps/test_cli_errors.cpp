@@ -304,7 +304,8 @@ TEST(CliErrors, MalformedConditions) {
   auto sample = [&](const std::string& cond) {
     return std::vector<std::string>{"sample", "--model", dir / "j.safetensors", "--condition", cond, "--out", out};
   };
-  expect_bad_input(dir, sample(""), {"--condition: empty"}, out);
+  expect_bad_input(dir, sample(""), {"give exactly one of"}, out);  // an empty --condition is none
+  expect_bad_input(dir, sample(" "), {"--condition: empty"}, out);
   expect_bad_input(dir, sample("mu_1=1,,y_1=2"), {"--condition: an empty item"}, out);
   expect_bad_input(dir, sample("mu_1=1,"), {"--condition: an empty item"}, out);
   expect_bad_input(dir, sample("mu_1 in [0, 1"), {"'[' without ']'"}, out);

@@ -207,7 +207,7 @@ TEST(Guidance, CorrelatedGaussianTruncatedOnOneCoordinateMatchesRejection) {
   for (const Sde& sde : {ve(), vp()}) {
     SamplerSettings settings;
     settings.kind = SamplerKind::Ancestral;
-    settings.steps = 100;
+    settings.steps = 200;
     settings.guidance.recurrence = 2;
     Constraints c(2);
     c.add_interval(0, lo, hi);
@@ -487,17 +487,15 @@ double mean_error(const LogProbRun& r) {
 }
 
 TEST(LogProb, ExactDivergenceMatchesTheAnalyticConditionalDensity) {
-  // The conditional's narrowest direction has variance ≈ 0.02; the Runge–Kutta error at the
-  // default 50 steps is a few hundredths of a nat at the worst of 200 points and shrinks like h⁴.
+  // What is left (measured: mean 0.002 / 0.003 nats, worst of 200 points 0.015 / 0.022 for
+  // VE / VP, the same at 100 steps as at 50) is the isotropic Gaussian taken for p_{t_max}: the
+  // conditional's variances range from ≈ 0.02 to ≈ 1, an error of ½·z²·α²·(Var_i − mean)/V per
+  // entry (log_prob.cpp).
   for (const Sde& sde : {ve(), vp()}) {
     const char* name = sde.kind == SdeKind::VE ? "VE" : "VP";
     const LogProbRun r = run_log_prob(sde, LogProbOptions{}, test::exact_score(linear_gaussian_joint(), sde));
     EXPECT_LT(max_abs_error(r), 0.03) << name << ", mean |error| " << mean_abs_error(r);
     EXPECT_LT(mean_abs_error(r), 0.005) << name;
-    LogProbOptions fine;
-    fine.steps = 100;
-    const LogProbRun f = run_log_prob(sde, fine, test::exact_score(linear_gaussian_joint(), sde));
-    EXPECT_LT(max_abs_error(f), 0.005) << name << " at 100 steps, mean |error| " << mean_abs_error(f);
   }
 }
 
