@@ -55,9 +55,8 @@ inline Chi2 chi2_discrete(const std::vector<int64_t>& samples, const std::functi
   return {stat, int(nb) - 1};
 }
 
-// sqrt(n) · sup |F_n - F|. Under the null it is asymptotically Kolmogorov-distributed:
-// P(> 1.95) ≈ 0.001.
-inline double ks_scaled(std::vector<double> x, const std::function<double(double)>& cdf) {
+// The Kolmogorov–Smirnov distance sup |F_n - F| of samples x against a CDF.
+inline double ks_distance(std::vector<double> x, const std::function<double(double)>& cdf) {
   std::sort(x.begin(), x.end());
   const double n = double(x.size());
   double d = 0.0;
@@ -65,7 +64,14 @@ inline double ks_scaled(std::vector<double> x, const std::function<double(double
     const double f = cdf(x[i]);
     d = std::max({d, double(i + 1) / n - f, f - double(i) / n});
   }
-  return d * std::sqrt(n);
+  return d;
+}
+
+// sqrt(n) · sup |F_n - F|. Under the null it is asymptotically Kolmogorov-distributed:
+// P(> 1.95) ≈ 0.001.
+inline double ks_scaled(std::vector<double> x, const std::function<double(double)>& cdf) {
+  const double n = double(x.size());
+  return ks_distance(std::move(x), cdf) * std::sqrt(n);
 }
 inline constexpr double kKsCritical = 1.95;
 

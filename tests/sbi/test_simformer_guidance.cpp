@@ -24,9 +24,13 @@
 #include "sbi/simformer/guidance.h"
 #include "sbi/simformer/log_prob.h"
 #include "tests/sbi/exact_gaussian_score.h"
+#include "tests/sbi/stat_util.h"
 
 namespace amor::sbi::simformer {
 namespace {
+
+using ::amor::sbi::test::ks_distance;
+using ::amor::sbi::test::normal_cdf;
 
 using test::JointGaussian;
 using test::Matrix;
@@ -41,19 +45,6 @@ Sde vp() {
   return s;
 }
 
-double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
-
-// KS distance of v against a CDF.
-double ks_distance(std::vector<double> v, const std::function<double(double)>& cdf) {
-  std::sort(v.begin(), v.end());
-  const double n = double(v.size());
-  double d = 0;
-  for (size_t i = 0; i < v.size(); ++i) {
-    const double f = cdf(v[i]);
-    d = std::max({d, f - double(i) / n, double(i + 1) / n - f});
-  }
-  return d;
-}
 
 // Two-sample KS distance.
 double ks_two_sample(std::vector<double> a, std::vector<double> b) {

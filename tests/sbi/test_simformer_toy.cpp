@@ -17,28 +17,15 @@
 #include "core/error.h"
 #include "sbi/simformer/simformer.h"
 #include "sbi/simformer/simformer_method.h"
+#include "tests/sbi/stat_util.h"
 
 namespace amor::sbi::simformer {
 namespace {
 
-double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
+using ::amor::sbi::test::normal_cdf;
 
-// Kolmogorov–Smirnov distance between samples and a distribution given by its CDF.
-template <class Cdf>
-double ks_distance_cdf(std::vector<double> v, const Cdf& cdf) {
-  std::sort(v.begin(), v.end());
-  const double n = double(v.size());
-  double d = 0;
-  for (size_t i = 0; i < v.size(); ++i) {
-    const double f = cdf(v[i]);
-    d = std::max({d, f - double(i) / n, double(i + 1) / n - f});
-  }
-  return d;
-}
-
-// ... and N(mean, sd²).
 double ks_distance(std::vector<double> v, double mean, double sd) {
-  return ks_distance_cdf(std::move(v), [&](double t) { return normal_cdf((t - mean) / sd); });
+  return ::amor::sbi::test::ks_distance(std::move(v), [&](double t) { return normal_cdf((t - mean) / sd); });
 }
 
 SimformerConfig toy_config() {
@@ -110,7 +97,7 @@ TEST(SimformerToy, SamplesPosteriorAndLikelihoodOfAGaussianPair) {
     ASSERT_TRUE(t.back() >= 0.5 && t.back() <= 2.0) << t.back();
   }
   const double sd = std::sqrt(0.2), lo = normal_cdf((0.5 - 1.2) / sd), hi = normal_cdf((2.0 - 1.2) / sd);
-  EXPECT_LT(ks_distance_cdf(t, [&](double v) { return (normal_cdf((v - 1.2) / sd) - lo) / (hi - lo); }),
+  EXPECT_LT(::amor::sbi::test::ks_distance(t, [&](double v) { return (normal_cdf((v - 1.2) / sd) - lo) / (hi - lo); }),
             1.95 / std::sqrt(double(m)));
   EXPECT_THROW(posterior.sample_conditional(std::vector<std::pair<std::string, double>>{{"theta", 2.5}}, 10, 1),
                ValueError);
