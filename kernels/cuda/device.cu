@@ -20,12 +20,17 @@ std::string describe(cudaError_t e) {
 }  // namespace
 
 int cuda_device_count() noexcept {
-  int count = 0;
-  const cudaError_t e = cudaGetDeviceCount(&count);
-  if (e != cudaSuccess) {
-    (void)cudaGetLastError();  // clear the sticky error so later calls start clean
-    return 0;
-  }
+  // Asked once per process: the runtime enumerates its devices at initialisation and the answer
+  // cannot change afterwards, while every device allocation and op dispatch checks it (a driver
+  // call each time was a cost on the allocation path).
+  static const int count = [] {
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess) {
+      (void)cudaGetLastError();  // clear the sticky error so later calls start clean
+      return 0;
+    }
+    return n;
+  }();
   return count;
 }
 

@@ -7,8 +7,8 @@
 
 namespace amor {
 
-// Number of usable CUDA devices. Returns 0 when there is no device, no driver, or the driver is
-// too old for the runtime; never throws and never aborts.
+// Number of usable CUDA devices (queried once per process, then cached). Returns 0 when there is
+// no device, no driver, or the driver is too old for the runtime; never throws and never aborts.
 int cuda_device_count() noexcept;
 
 // The device's name ("NVIDIA H100 80GB HBM3"), or an empty string when `index` is not a usable
