@@ -77,7 +77,8 @@ void Tensor::throw_dtype_mismatch(DType want) const {
 
 template <class T>
 std::vector<T> Tensor::to_vector() const {
-  if (!device().is_cpu()) return to(Device::cpu()).to_vector<T>();  // waits for the device
+  // detach(): a read-out is not part of any graph, so it records no autograd node.
+  if (!device().is_cpu()) return detach().to(Device::cpu()).to_vector<T>();  // waits for the device
   Tensor c = contiguous();
   std::vector<T> out(size_t(c.numel()));
   dispatch_all(c.dtype(), [&]<class S>() {
@@ -94,7 +95,7 @@ template std::vector<uint8_t> Tensor::to_vector<uint8_t>() const;
 template <class T>
 T Tensor::item() const {
   AMOR_CHECK(numel() == 1, ShapeError, "item: expected a one-element tensor, got shape ", shape());
-  if (!device().is_cpu()) return to(Device::cpu()).item<T>();  // waits for the device
+  if (!device().is_cpu()) return detach().to(Device::cpu()).item<T>();  // waits for the device
   return dispatch_all(dtype(), [&]<class S>() { return static_cast<T>(*static_cast<S*>(raw_data())); });
 }
 template float Tensor::item<float>() const;
