@@ -1,4 +1,5 @@
-// `amor sample`: draws from a saved posterior at one observation, as one CSV of θ; or, for a
+// `amor sample`: draws from a saved posterior at one observation, as one CSV of θ (an observation
+// file with several rows: every row's samples, batched, with an `observation` column); or, for a
 // model that samples any conditional (the Simformer), given any subset of the variables
 // (--condition), as one CSV of the variables not given.
 #include <algorithm>
@@ -112,18 +113,20 @@ int run_sample(const SampleArgs& a) {
     AMOR_CHECK(static_cast<int64_t>(obs.header.size()) == posterior->x_dim(), ValueError,
                "--observation '", a.observation, "' has ", obs.header.size(), " columns, but ",
                model_desc, " takes x with ", posterior->x_dim());
-    AMOR_CHECK(obs.values.size(0) == 1, ValueError, "--observation '", a.observation, "' has ",
-               obs.values.size(0), " rows; give one observation (one row)");
+    AMOR_CHECK(obs.values.size(0) >= 1, ValueError, "--observation '", a.observation,
+               "' has no rows; give one observation per row");
     x_o = obs.values;
     which = a.observation;
     const Tensor xv = x_o.to(DType::F64).contiguous();
     const bool simformer = dynamic_cast<sbi::simformer::SimformerPosterior*>(posterior.get()) != nullptr;
     for (int64_t j = 0; j < xv.numel(); ++j) {
       const double v = xv.data<double>()[j];
-      AMOR_CHECK(!std::isinf(v), ValueError, "--observation '", a.observation, "': column '",
-                 obs.header[static_cast<size_t>(j)], "' is infinite");
-      AMOR_CHECK(!std::isnan(v) || simformer, ValueError, "--observation '", a.observation, "': column '",
-                 obs.header[static_cast<size_t>(j)], "' is missing (empty or NaN); only a simformer model samples "
+      const size_t column = static_cast<size_t>(j % posterior->x_dim());
+      const std::string row = obs.values.size(0) > 1 ? ", row " + std::to_string(j / posterior->x_dim() + 1) : "";
+      AMOR_CHECK(!std::isinf(v), ValueError, "--observation '", a.observation, "'", row, ": column '",
+                 obs.header[column], "' is infinite");
+      AMOR_CHECK(!std::isnan(v) || simformer, ValueError, "--observation '", a.observation, "'", row, ": column '",
+                 obs.header[column], "' is missing (empty or NaN); only a simformer model samples "
                  "missing entries, ", model_desc, " does not");
     }
   } else {
@@ -140,14 +143,32 @@ int run_sample(const SampleArgs& a) {
     which = "observation " + std::to_string(a.num_observation) + " of " + task->name();
   }
 
-  const Tensor samples = posterior->sample(x_o, a.n, a.seed);  // [n, theta_dim]
   std::vector<std::string> names;
   if (task && task->theta_dim() == posterior->theta_dim()) names = task->theta_names();
   for (int64_t j = static_cast<int64_t>(names.size()); j < posterior->theta_dim(); ++j)
     names.push_back("theta_" + std::to_string(j + 1));
-  write_table(a.out, names, samples);
-  std::fprintf(stderr, "amor sample: %lld samples at %s written to %s\n",
-               static_cast<long long>(a.n), which.c_str(), a.out.c_str());
+  const int64_t rows = x_o.size(0);
+  if (rows == 1) {
+    const Tensor samples = posterior->sample(x_o, a.n, a.seed);  // [n, theta_dim]
+    write_table(a.out, names, samples);
+    std::fprintf(stderr, "amor sample: %lld samples at %s written to %s\n",
+                 static_cast<long long>(a.n), which.c_str(), a.out.c_str());
+    return 0;
+  }
+  // One row per observation: every observation's samples in one batched call, written with the
+  // observation's row number (1-based) in front.
+  const Tensor samples = posterior->sample_batched(x_o, a.n, a.seed).to(DType::F64).contiguous();  // [M, n, d]
+  const int64_t d = posterior->theta_dim();
+  Tensor table = Tensor::empty({rows * a.n, d + 1}, DType::F64);
+  for (int64_t i = 0; i < rows * a.n; ++i) {
+    table.data<double>()[i * (d + 1)] = static_cast<double>(i / a.n + 1);
+    std::copy(samples.data<double>() + i * d, samples.data<double>() + (i + 1) * d,
+              table.data<double>() + i * (d + 1) + 1);
+  }
+  names.insert(names.begin(), "observation");
+  write_table(a.out, names, table);
+  std::fprintf(stderr, "amor sample: %lld samples at each of the %lld observations of %s written to %s\n",
+               static_cast<long long>(a.n), static_cast<long long>(rows), which.c_str(), a.out.c_str());
   return 0;
 }
 

@@ -4,6 +4,10 @@
 //                            at batch 1000 with random condition masks and the undirected mask
 //   BM_SimformerScore/T      one score evaluation (no graph) for 10 000 samples, the unit of
 //                            Euler–Maruyama sampling (500 per posterior draw by default)
+//   BM_SimformerManyPosteriors/0|1  posterior samples for 100 observations × 100 samples each
+//                            (what SBC or a coverage check asks for), ancestral sampler at 50
+//                            steps, T = 4: one sample_posterior call per observation (0) against
+//                            one sample_posterior_batched call (1)
 // T = 4 (two_moons), 8 (slcp: 13), 20 (gaussian_linear). bench/torch_simformer_compare.py times
 // the same network in PyTorch.
 #include <benchmark/benchmark.h>
@@ -61,6 +65,27 @@ void BM_SimformerScore(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(model.score(x, observed, t).data<float>());
 }
 BENCHMARK(BM_SimformerScore)->Arg(4)->Arg(20)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_SimformerManyPosteriors(benchmark::State& state) {
+  const bool batched = state.range(0) != 0;
+  const int64_t theta_dim = 2, x_dim = 2, observations = 100, n = 100;
+  SimformerConfig config;
+  config.sampling.method = "ancestral";
+  config.sampling.steps = 50;
+  SimformerModel model(config, theta_dim, x_dim, dense_dag(theta_dim, x_dim));
+  Generator gen(3);
+  const Tensor x_os = randn({observations, x_dim}, gen, {.dtype = DType::F64});
+  for (auto _ : state) {
+    if (batched) {
+      benchmark::DoNotOptimize(model.sample_posterior_batched(x_os, n, 1).data<double>());
+    } else {
+      for (int64_t i = 0; i < observations; ++i)
+        benchmark::DoNotOptimize(model.sample_posterior(x_os.slice(0, i, i + 1), n, 1 + uint64_t(i)).data<double>());
+    }
+  }
+  state.counters["samples/s"] = benchmark::Counter(double(observations * n), benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_SimformerManyPosteriors)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

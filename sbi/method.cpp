@@ -132,6 +132,19 @@ PosteriorPtr load_posterior(const std::string& path, const std::string& expected
   return find_method(method).load(path);
 }
 
+Tensor Posterior::sample_batched(const Tensor& x_os, int64_t n, uint64_t seed) {
+  AMOR_CHECK(x_os.dim() == 2 && x_os.size(0) >= 1 && x_os.size(1) == x_dim(), ShapeError, "method '", method(),
+             "': sample_batched takes observations [M, ", x_dim(), "] with M >= 1, got ", x_os.shape().str());
+  AMOR_CHECK(n > 0, ValueError, "method '", method(), "': number of samples must be positive, got ", n);
+  const int64_t rows = x_os.size(0), d = theta_dim();
+  Tensor out = Tensor::empty({rows, n, d}, DType::F64);
+  for (int64_t i = 0; i < rows; ++i) {
+    const Tensor s = sample(x_os.slice(0, i, i + 1), n, batch_seed(seed, i)).to(DType::F64).contiguous();
+    std::copy(s.data<double>(), s.data<double>() + n * d, out.data<double>() + i * n * d);
+  }
+  return out;
+}
+
 void Posterior::to(Device device) {
   if (!device.is_cpu())
     throw NotImplementedError("method '" + method() + "': its posterior cannot move to " + device.str());

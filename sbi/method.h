@@ -62,6 +62,15 @@ class Posterior {
   // x_o: [1, x_dim] (float32 or float64) -> [n, theta_dim] float64, inside the prior's support.
   // The samples are host tensors whatever device the model lives on.
   virtual Tensor sample(const Tensor& x_o, int64_t n, uint64_t seed) = 0;
+  // Samples for many observations: x_os [M, x_dim] -> [M, n, theta_dim] float64, inside the
+  // support. The default calls sample() once per row with seed batch_seed(seed, i); a method
+  // that can share its network calls across observations overrides it (the Simformer: one
+  // batched integration, so its draws differ from the row-by-row calls but follow the same
+  // distributions). Same seed, same result.
+  virtual Tensor sample_batched(const Tensor& x_os, int64_t n, uint64_t seed);
+  static uint64_t batch_seed(uint64_t seed, int64_t row) {
+    return seed + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(row);
+  }
   // Moves the model to `device` (sbi/device_option.h); sampling then runs there. A trained
   // posterior lives where it was trained (the method's "device" option), a loaded one on the CPU.
   // The default supports the CPU only (NotImplementedError for any other device).

@@ -44,6 +44,18 @@ Tensor sample_conditional_standardised(const MaskedScoreFunction& score, const S
                                        const Tensor& observed, const Constraints& constraints, int64_t n,
                                        uint64_t seed, Tensor* effective_observed = nullptr);
 
+// Many queries in one integration: values [M, T] (NaN allowed on missing entries), observed
+// [M, T] bool, or [T] shared by every query. Returns [M·n, T] float64: query q's n samples are
+// rows q·n … q·n + n − 1. Rows of different queries share the score calls (settings.chunk rows
+// each), so many observations with few samples each cost a few large network calls instead of
+// many small ones (simulation-based calibration, coverage, posterior predictive checks). The
+// constraints apply to every query. *effective_observed receives [M, T]. With M = 1 this is
+// sample_conditional_standardised exactly: same seed, same samples.
+Tensor sample_conditionals_standardised(const MaskedScoreFunction& score, const Sde& sde,
+                                        const SamplerSettings& settings, const Tensor& values,
+                                        const Tensor& observed, const Constraints& constraints, int64_t n,
+                                        uint64_t seed, Tensor* effective_observed = nullptr);
+
 // log p(latent entries | observed entries) at each row of points [n, T] (standardised; each row
 // carries its own observed values), through the probability-flow ODE (log_prob.h). observed: [T]
 // bool; every entry of the rows must be finite (no missing entries here). The score must be

@@ -53,6 +53,26 @@ Tensor SimformerModel::sample(const Tensor& values, const Tensor& observed, int6
 
 Tensor SimformerModel::sample(const Tensor& values, const Tensor& observed, const Constraints& constraints, int64_t n,
                               uint64_t seed, const SamplingOptions& options) const {
+  const int64_t tokens = num_tokens();
+  const Tensor vals = row_vector(values.to(Device::cpu()), tokens, "values").to(DType::F64).reshape({1, tokens});
+  const Tensor obs = row_vector(observed.to(Device::cpu()), tokens, "the condition mask");
+  return sample_queries(vals, obs, constraints, n, seed, options);
+}
+
+Tensor SimformerModel::sample_batched(const Tensor& values, const Tensor& observed, int64_t n, uint64_t seed,
+                                      const SamplingOptions& options) const {
+  const int64_t tokens = num_tokens();
+  if (values.dim() != 2 || values.size(1) != tokens || values.size(0) < 1)
+    throw ShapeError("simformer sample_batched: values must be [M, " + std::to_string(tokens) +
+                     "] with M >= 1, got " + values.shape().str());
+  const int64_t queries = values.size(0);
+  const Tensor rows = sample_queries(values.to(Device::cpu()).to(DType::F64), observed.to(Device::cpu()),
+                                     Constraints(tokens), n, seed, options);
+  return rows.reshape({queries, n, tokens});
+}
+
+Tensor SimformerModel::sample_queries(const Tensor& values, const Tensor& observed, const Constraints& constraints,
+                                      int64_t n, uint64_t seed, const SamplingOptions& options) const {
   options.validate();
   const int64_t tokens = num_tokens();
   if (constraints.tokens() != tokens)
@@ -60,7 +80,8 @@ Tensor SimformerModel::sample(const Tensor& values, const Tensor& observed, cons
                      " entries for a model of " + std::to_string(tokens));
   // The integration, guidance and missing-data bookkeeping run on the host; only the network runs
   // on the model's device (network_score), so a CUDA model samples exactly like a CPU one.
-  const Tensor vals = row_vector(values.to(Device::cpu()), tokens, "values").to(DType::F64);
+  const Tensor vals = values.contiguous();  // [M, T] float64
+  const int64_t queries = vals.size(0);
   const Tensor mean_host = norm_->mean.to(Device::cpu()), std_host = norm_->std.to(Device::cpu());
   const std::vector<double> mean = mean_host.to(DType::F64).to_vector<double>();
   const std::vector<double> sd = std_host.to(DType::F64).to_vector<double>();
@@ -71,18 +92,21 @@ Tensor SimformerModel::sample(const Tensor& values, const Tensor& observed, cons
   settings.steps = options.steps;
   settings.chunk = options.chunk;
   settings.guidance = options.guidance;
-  Tensor effective;
-  const Tensor z = sample_conditional_standardised(network_score(), config_.sde, settings, value_std,
-                                                   observed.to(Device::cpu()),
-                                                   constraints.standardised(mean, sd), n, seed, &effective);
+  Tensor effective;  // [M, T]
+  const Tensor z = sample_conditionals_standardised(network_score(), config_.sde, settings, value_std, observed,
+                                                    constraints.standardised(mean, sd), n, seed, &effective);
   // Back to data units; observed entries are copied exactly (no float32 round trip).
   const Tensor result = (z.to(DType::F32) * std_host + mean_host).to(DType::F64).contiguous();
   const double* r = result.data<double>();
-  Tensor out = Tensor::empty({n, tokens}, DType::F64);
+  const double* v = vals.data<double>();
+  const bool* e = effective.data<bool>();
+  Tensor out = Tensor::empty({queries * n, tokens}, DType::F64);
   double* o = out.data<double>();
-  for (int64_t i = 0; i < n; ++i)
+  for (int64_t i = 0; i < queries * n; ++i) {
+    const int64_t q = i / n;
     for (int64_t j = 0; j < tokens; ++j)
-      o[i * tokens + j] = effective.data<bool>()[j] ? vals.data<double>()[j] : r[i * tokens + j];
+      o[i * tokens + j] = e[q * tokens + j] ? v[q * tokens + j] : r[i * tokens + j];
+  }
   return out;
 }
 
@@ -91,15 +115,21 @@ Tensor SimformerModel::sample_posterior(const Tensor& x_o, int64_t n, uint64_t s
   if (x.dim() != 1 || x.size(0) != x_dim_)
     throw ShapeError("simformer sample_posterior: x_o must have " + std::to_string(x_dim_) + " entries, got " +
                      x_o.shape().str());
-  const int64_t tokens = num_tokens();
-  Tensor values = zeros({tokens}, {.dtype = DType::F64});
+  return sample_posterior_batched(x.reshape({1, x_dim_}), n, seed).reshape({n, theta_dim_});
+}
+
+Tensor SimformerModel::sample_posterior_batched(const Tensor& x_os, int64_t n, uint64_t seed) const {
+  if (x_os.dim() != 2 || x_os.size(1) != x_dim_ || x_os.size(0) < 1)
+    throw ShapeError("simformer sample_posterior: observations must be [M, " + std::to_string(x_dim_) +
+                     "] with M >= 1, got " + x_os.shape().str());
+  const int64_t tokens = num_tokens(), queries = x_os.size(0);
+  // Rows (0 for θ, x_o): the posterior mask observes every x entry.
+  const Tensor values = concat({zeros({queries, theta_dim_}, {.dtype = DType::F64}),
+                             x_os.to(Device::cpu()).to(DType::F64)}, 1);
   Tensor observed = Tensor::empty({tokens}, DType::Bool);
-  const Tensor xc = x.to(Device::cpu()).to(DType::F64).contiguous();
-  for (int64_t i = 0; i < tokens; ++i) {
-    observed.data<bool>()[i] = i >= theta_dim_;
-    if (i >= theta_dim_) values.data<double>()[i] = xc.data<double>()[i - theta_dim_];
-  }
-  return sample(values, observed, n, seed).slice(1, 0, theta_dim_).contiguous();
+  for (int64_t i = 0; i < tokens; ++i) observed.data<bool>()[i] = i >= theta_dim_;
+  const Tensor rows = sample_queries(values, observed, Constraints(tokens), n, seed, config_.sampling);
+  return rows.slice(1, 0, theta_dim_).contiguous().reshape({queries, n, theta_dim_});
 }
 
 Tensor SimformerModel::log_prob(const Tensor& points, const Tensor& observed, const LogProbOptions& options,

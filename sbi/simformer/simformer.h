@@ -134,6 +134,19 @@ class SimformerModel {
   // θ | x_o: x_o [x_dim] or [1, x_dim] -> [n, theta_dim]. NaN entries of x_o are missing.
   Tensor sample_posterior(const Tensor& x_o, int64_t n, uint64_t seed) const;
 
+  // Many queries in one batched integration (conditional_sampling.h): values [M, T], observed
+  // [M, T] or [T] bool -> [M, n, T] float64 in the data's units. Query q's samples follow the
+  // distribution of sample(values[q], observed[q], n, ·); the rows of all queries share the
+  // network calls (options.chunk rows each), so M observations × n samples cost about what one
+  // observation × M·n samples does. With M = 1 the draws are sample()'s.
+  Tensor sample_batched(const Tensor& values, const Tensor& observed, int64_t n, uint64_t seed,
+                        const SamplingOptions& options) const;
+  Tensor sample_batched(const Tensor& values, const Tensor& observed, int64_t n, uint64_t seed) const {
+    return sample_batched(values, observed, n, seed, config_.sampling);
+  }
+  // θ | x_o for many observations at once: x_os [M, x_dim] -> [M, n, theta_dim].
+  Tensor sample_posterior_batched(const Tensor& x_os, int64_t n, uint64_t seed) const;
+
   // log p(latent entries | observed entries) in the data's units at each row of points [n, T]
   // (float64, finite; the observed entries are read from each row), through the probability-flow
   // ODE (log_prob.h). observed: [T] bool. Returns [n] float64. Autodiff through the network: the
@@ -173,6 +186,10 @@ class SimformerModel {
   // The network as the integrators see it (conditional_sampling.h's MaskedScoreFunction): host
   // tensors in and out, evaluated on the model's device.
   std::function<Tensor(const Tensor& x_t, const Tensor& observed, double t)> network_score() const;
+  // The common path of sample() and sample_batched(): values [M, T] float64 in the data's units,
+  // observed [T] or [M, T] -> [M·n, T] float64 in the data's units, observed entries copied exactly.
+  Tensor sample_queries(const Tensor& values, const Tensor& observed, const Constraints& constraints, int64_t n,
+                        uint64_t seed, const SamplingOptions& options) const;
 
   SimformerConfig config_;
   int64_t theta_dim_, x_dim_;

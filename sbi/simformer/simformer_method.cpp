@@ -49,6 +49,31 @@ Tensor SimformerPosterior::sample(const Tensor& x_o, int64_t n, uint64_t seed) {
       support_, n, d, ro);
 }
 
+Tensor SimformerPosterior::sample_batched(const Tensor& x_os, int64_t n, uint64_t seed) {
+  if (n <= 0) throw ValueError("simformer: number of samples must be positive, got " + std::to_string(n));
+  if (x_os.dim() != 2 || x_os.size(0) < 1 || x_os.size(1) != x_dim())
+    throw ShapeError("simformer: sample_batched takes observations [M, " + std::to_string(x_dim()) +
+                     "] with M >= 1, got " + x_os.shape().str());
+  const int64_t rows = x_os.size(0), d = theta_dim();
+  Tensor drawn = model_->sample_posterior_batched(x_os, n, seed).contiguous();  // [M, n, d]
+  const bool bounded = !support_.lower.empty() && support_.bounded();
+  if (!bounded) return drawn;
+  // Keep each observation's rows inside the support; top up the short ones one by one.
+  Tensor out = Tensor::empty({rows, n, d}, DType::F64);
+  for (int64_t i = 0; i < rows; ++i) {
+    const double* src = drawn.data<double>() + i * n * d;
+    double* dst = out.data<double>() + i * n * d;
+    int64_t kept = 0;
+    for (int64_t r = 0; r < n; ++r)
+      if (support_.contains(src + r * d)) std::copy(src + r * d, src + (r + 1) * d, dst + (kept++) * d);
+    if (kept == n) continue;
+    const Tensor more =
+        sample(x_os.slice(0, i, i + 1), n - kept, batch_seed(seed, i) ^ 0xB5AD4ECEDA1CE2A9ull).contiguous();
+    std::copy(more.data<double>(), more.data<double>() + (n - kept) * d, dst + kept * d);
+  }
+  return out;
+}
+
 Tensor SimformerPosterior::sample_conditional(const std::vector<std::pair<int64_t, double>>& observed, int64_t n,
                                               uint64_t seed) {
   return sample_constrained(observed, Constraints(model_->num_tokens()), n, seed);

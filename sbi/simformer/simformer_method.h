@@ -25,6 +25,10 @@ class SimformerPosterior : public Posterior, public ConditionalSampler {
   // θ | x_o; samples outside the prior's support are rejected and redrawn (ValueError when fewer
   // than 1 in 1000 land inside, which means the model is broken or x_o is far off).
   Tensor sample(const Tensor& x_o, int64_t n, uint64_t seed) override;
+  // One batched integration for all M observations (SimformerModel::sample_posterior_batched);
+  // an observation whose batch leaves fewer than n samples inside the support is topped up by
+  // sample() with a seed of its own.
+  Tensor sample_batched(const Tensor& x_os, int64_t n, uint64_t seed) override;
   void save(const std::string& path) const override;
   void to(Device device) override { model_->to(device); }
   Device device() const override { return model_->device(); }

@@ -189,6 +189,31 @@ TEST(CliCommands, TrainThenSample) {
                     "--seed", "3", "--out", dir / "s2.csv"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(read_text(dir.path() / "s.csv"), read_text(dir.path() / "s2.csv"));
+  // Several observations in one file: every row's samples, with the row number in front; the
+  // first row's are the single-observation samples for the same seed.
+  write_text(dir.path() / "obs3.csv", "y_1,y_2\n0,0.8\n2,-1\n-0.5,0.5\n");
+  r = run_test_cli({"sample", "--model", dir / "m.safetensors", "--observation", dir / "obs3.csv", "--n", "4000",
+                    "--seed", "3", "--out", dir / "s4.csv"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto s4 = sbi::io::read_csv(dir / "s4.csv");
+  EXPECT_EQ(s4.header, (std::vector<std::string>{"observation", "mu_1", "mu_2"}));
+  ASSERT_EQ(s4.values.size(0), 3 * 4000);
+  const double* w = s4.values.contiguous().data<double>();
+  const double xs[3][2] = {{0, 0.8}, {2, -1}, {-0.5, 0.5}};
+  for (int64_t q = 0; q < 3; ++q) {
+    double a0 = 0, a1 = 0;
+    for (int64_t i = q * 4000; i < (q + 1) * 4000; ++i) {
+      ASSERT_EQ(w[i * 3], double(q + 1));
+      a0 += w[i * 3 + 1] / 4000, a1 += w[i * 3 + 2] / 4000;
+    }
+    EXPECT_NEAR(a0, xs[q][0] / 1.25, 0.04) << "observation " << q + 1;
+    EXPECT_NEAR(a1, xs[q][1] / 1.25, 0.04) << "observation " << q + 1;
+  }
+  for (int64_t i = 0; i < 4000; ++i) {
+    ASSERT_EQ(w[i * 3 + 1], v[i * 2]);
+    ASSERT_EQ(w[i * 3 + 2], v[i * 2 + 1]);
+  }
+
   // The default is 10 000 samples.
   r = run_test_cli({"sample", "--model", dir / "m.safetensors", "--num-observation", "1", "--out", dir / "s3.csv"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;

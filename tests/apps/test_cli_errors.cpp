@@ -142,8 +142,10 @@ TEST(CliErrors, BadObservationsAndCheckpoints) {
   write_text(dir.path() / "obs3.csv", "a,b,c\n1,2,3\n");
   expect_bad_input(dir, sample({"--observation", dir / "obs3.csv"}),
                    {"--observation", "obs3.csv", "has 3 columns", "task 'test_gauss2d'", "takes x with 2"}, out);
-  write_text(dir.path() / "obs2rows.csv", "a,b\n1,2\n3,4\n");
-  expect_bad_input(dir, sample({"--observation", dir / "obs2rows.csv"}), {"obs2rows.csv", "has 2 rows"}, out);
+  write_text(dir.path() / "obs0rows.csv", "a,b\n");
+  expect_bad_input(dir, sample({"--observation", dir / "obs0rows.csv"}), {"obs0rows.csv"}, out);
+  write_text(dir.path() / "obsinf2.csv", "a,b\n1,2\n3,inf\n");
+  expect_bad_input(dir, sample({"--observation", dir / "obsinf2.csv"}), {"obsinf2.csv", "row 2", "column 'b'"}, out);
   write_text(dir.path() / "obsnan.csv", "a,b\n1,nan\n");
   expect_bad_input(dir, sample({"--observation", dir / "obsnan.csv"}), {"obsnan.csv"}, out);
   expect_bad_input(dir, sample({"--num-observation", "4"}), {"--num-observation: 4 must be between 1 and 3"}, out);

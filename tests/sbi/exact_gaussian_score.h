@@ -145,4 +145,32 @@ inline MaskedScoreFunction exact_score(const JointGaussian& joint, const Sde& sd
   };
 }
 
+// The same for batches whose rows carry different masks or observed values (batched queries,
+// conditional_sampling.h's sample_conditionals_standardised): consecutive rows that share their
+// mask and observed values are scored together by exact_score.
+inline MaskedScoreFunction exact_score_per_query(const JointGaussian& joint, const Sde& sde) {
+  const MaskedScoreFunction one = exact_score(joint, sde);
+  return [one](const Tensor& x_t, const Tensor& observed, double t) {
+    const int64_t rows = x_t.size(0), tokens = x_t.size(1);
+    const Tensor obs = observed.contiguous();
+    const Tensor xv = x_t.detach().to(DType::F64).contiguous();
+    auto same_query = [&](int64_t a, int64_t b) {
+      for (int64_t j = 0; j < tokens; ++j) {
+        const bool o = obs.data<bool>()[a * tokens + j];
+        if (o != obs.data<bool>()[b * tokens + j]) return false;
+        if (o && xv.data<double>()[a * tokens + j] != xv.data<double>()[b * tokens + j]) return false;
+      }
+      return true;
+    };
+    std::vector<Tensor> parts;
+    for (int64_t start = 0; start < rows;) {
+      int64_t end = start + 1;
+      while (end < rows && same_query(start, end)) ++end;
+      parts.push_back(one(x_t.slice(0, start, end), obs.slice(0, start, end), t));
+      start = end;
+    }
+    return concat(parts, 0);
+  };
+}
+
 }  // namespace amor::sbi::simformer::test

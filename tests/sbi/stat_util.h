@@ -73,6 +73,21 @@ inline double ks_scaled(std::vector<double> x, const std::function<double(double
   const double n = double(x.size());
   return ks_distance(std::move(x), cdf) * std::sqrt(n);
 }
+// Two-sample KS distance: the largest gap between the two empirical CDFs.
+inline double ks_two_sample(std::vector<double> a, std::vector<double> b) {
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  size_t i = 0, j = 0;
+  double d = 0;
+  while (i < a.size() && j < b.size()) {
+    const double x = std::min(a[i], b[j]);
+    while (i < a.size() && a[i] <= x) ++i;
+    while (j < b.size() && b[j] <= x) ++j;
+    d = std::max(d, std::abs(double(i) / double(a.size()) - double(j) / double(b.size())));
+  }
+  return d;
+}
+
 inline constexpr double kKsCritical = 1.95;
 
 inline double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }

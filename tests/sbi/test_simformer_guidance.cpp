@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "core/error.h"
@@ -30,6 +31,7 @@ namespace amor::sbi::simformer {
 namespace {
 
 using ::amor::sbi::test::ks_distance;
+using ::amor::sbi::test::ks_two_sample;
 using ::amor::sbi::test::normal_cdf;
 
 using test::JointGaussian;
@@ -46,20 +48,6 @@ Sde vp() {
 }
 
 
-// Two-sample KS distance.
-double ks_two_sample(std::vector<double> a, std::vector<double> b) {
-  std::sort(a.begin(), a.end());
-  std::sort(b.begin(), b.end());
-  size_t i = 0, j = 0;
-  double d = 0;
-  while (i < a.size() && j < b.size()) {
-    const double x = std::min(a[i], b[j]);
-    while (i < a.size() && a[i] <= x) ++i;
-    while (j < b.size() && b[j] <= x) ++j;
-    d = std::max(d, std::abs(double(i) / double(a.size()) - double(j) / double(b.size())));
-  }
-  return d;
-}
 
 // P(√(nm/(n+m))·D > 1.95) ≈ 0.001 (Kolmogorov).
 double ks_critical(double n, double m = kInf) { return 1.95 * std::sqrt(1.0 / n + (std::isinf(m) ? 0.0 : 1.0 / m)); }
@@ -424,6 +412,102 @@ TEST(MissingData, NanObservationIsSampledFromTheAnalyticConditional) {
                                                from_vector(std::vector<double>{0, 0, kInf, 0, 0}),
                                                bool_row({false, false, true, true, true}), Constraints(5), 10, 1),
                ValueError);
+}
+
+// ---- many queries in one integration -------------------------------------------------------------
+
+// Four queries of the linear-Gaussian joint in one batched integration: two posteriors at different
+// x_o, a query with another mask, and one with a missing entry. Each query's samples must follow
+// its own analytic conditional — a batch that mixed up which rows belong to which query (values or
+// masks shifted by a row, a chunk boundary off by one) would put another query's mean into them.
+TEST(BatchedQueries, EachQueryFollowsItsOwnAnalyticConditional) {
+  const JointGaussian joint = linear_gaussian_joint();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<std::vector<double>> values{{0, 0, 0.9, -0.3, -0.6},
+                                                {0, 0, -1.2, 0.4, 1.0},
+                                                {0.5, 0, 0, 0.2, 0},
+                                                {0, 0, 0.9, nan, -0.6}};
+  const std::vector<std::vector<bool>> masks{{false, false, true, true, true},
+                                             {false, false, true, true, true},
+                                             {true, false, false, true, false},
+                                             {false, false, true, true, true}};
+  const int64_t queries = 4, n = 2000;
+  std::vector<double> flat_values;
+  std::vector<bool> flat_masks;
+  for (int64_t q = 0; q < queries; ++q) {
+    flat_values.insert(flat_values.end(), values[size_t(q)].begin(), values[size_t(q)].end());
+    flat_masks.insert(flat_masks.end(), masks[size_t(q)].begin(), masks[size_t(q)].end());
+  }
+  SamplerSettings settings;
+  settings.kind = SamplerKind::Ancestral;
+  settings.steps = 100;
+  settings.chunk = 1500;  // chunks straddle query boundaries
+  Tensor effective;
+  const Tensor s = sample_conditionals_standardised(test::exact_score_per_query(joint, ve()), ve(), settings,
+                                                    from_vector(flat_values, {queries, 5}),
+                                                    from_vector(flat_masks, {queries, 5}), Constraints(5), n, 31,
+                                                    &effective);
+  ASSERT_EQ(s.shape(), (Shape{queries * n, 5}));
+  ASSERT_EQ(effective.shape(), (Shape{queries, 5}));
+  EXPECT_FALSE(effective.data<bool>()[3 * 5 + 3]);  // query 3's NaN entry is latent
+  EXPECT_TRUE(effective.data<bool>()[0 * 5 + 3]);
+  for (int64_t q = 0; q < queries; ++q) {
+    std::vector<bool> mask = masks[size_t(q)];
+    for (int64_t j = 0; j < 5; ++j) mask[size_t(j)] = effective.data<bool>()[q * 5 + j];
+    const test::Conditional c = joint.conditional(mask, values[size_t(q)]);
+    const Tensor rows = s.slice(0, q * n, (q + 1) * n);
+    for (size_t k = 0; k < c.latent.size(); ++k) {
+      const double m = c.mean[k], sd = std::sqrt(c.cov[k][k]);
+      EXPECT_LT(ks_distance(column(rows, int64_t(c.latent[k])), [&](double x) { return normal_cdf((x - m) / sd); }),
+                ks_critical(double(n)))
+          << "query " << q << ", entry " << c.latent[k];
+    }
+    for (int64_t j = 0; j < 5; ++j) {
+      if (!mask[size_t(j)]) continue;
+      for (double o : column(rows, j)) ASSERT_EQ(o, values[size_t(q)][size_t(j)]) << "query " << q;
+    }
+  }
+  // The two posteriors differ: query 1's samples against query 0's conditional fail the test.
+  const test::Conditional c0 = joint.conditional(masks[0], values[0]);
+  EXPECT_GT(ks_distance(column(s.slice(0, n, 2 * n), 0),
+                        [&](double x) { return normal_cdf((x - c0.mean[0]) / std::sqrt(c0.cov[0][0])); }),
+            ks_critical(double(n)));
+
+  // One query through the batched path is the single-query sampler, draw for draw.
+  const Tensor one = sample_conditionals_standardised(test::exact_score(joint, ve()), ve(), settings,
+                                                      from_vector(values[0], {1, 5}), bool_row(masks[0]),
+                                                      Constraints(5), 300, 5);
+  const Tensor single = sample_conditional_standardised(test::exact_score(joint, ve()), ve(), settings,
+                                                        from_vector(values[0]), bool_row(masks[0]), Constraints(5),
+                                                        300, 5);
+  EXPECT_EQ(one.to_vector<double>(), single.to_vector<double>());
+}
+
+TEST(BatchedQueries, BadShapesAndValuesAreRejected) {
+  const JointGaussian joint = linear_gaussian_joint();
+  const MaskedScoreFunction score = test::exact_score_per_query(joint, ve());
+  const Tensor values = zeros({3, 5}, {.dtype = DType::F64});
+  const Tensor mask = bool_row({false, false, true, true, true});
+  SamplerSettings settings;
+  settings.steps = 5;
+  EXPECT_THROW(sample_conditionals_standardised(score, ve(), settings, zeros({3, 6}, {.dtype = DType::F64}), mask,
+                                                Constraints(5), 10, 1),
+               ShapeError);
+  EXPECT_THROW(sample_conditionals_standardised(score, ve(), settings, values, zeros({2, 5}).to(DType::Bool),
+                                                Constraints(5), 10, 1),
+               ShapeError);
+  EXPECT_THROW(sample_conditionals_standardised(score, ve(), settings, values, zeros({5}), Constraints(5), 10, 1),
+               DTypeError);
+  EXPECT_THROW(sample_conditionals_standardised(score, ve(), settings, values, mask, Constraints(5), 0, 1),
+               ValueError);
+  Tensor bad = values.clone();
+  bad.data<double>()[2 * 5 + 4] = kInf;
+  try {
+    sample_conditionals_standardised(score, ve(), settings, bad, mask, Constraints(5), 10, 1);
+    FAIL() << "an infinite observed value was accepted";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("query 2"), std::string::npos) << e.what();
+  }
 }
 
 // ---- log_prob -----------------------------------------------------------------------------------

@@ -81,6 +81,28 @@ TEST(SimformerToy, SamplesPosteriorAndLikelihoodOfAGaussianPair) {
   // A wrong answer is rejected by the same test: the prior in place of the posterior.
   EXPECT_GT(ks_distance(p, 0.0, 1.0), 1.95 / std::sqrt(double(m)));
 
+  // Many observations in one batched call. Each row's samples must follow what the single-query
+  // sampler gives at that observation (two-sample KS: the reference is the model's own
+  // single-query posterior, because this tiny model is only approximately N(0.8·x_o, 0.2) — its
+  // one-sample KS at x_o = 1.5 ranges over about 0.05–0.09 with the sampling seed). Rows mixed
+  // up between observations would fail: x_o = −1 and 2.5 differ by 2.8 posterior standard
+  // deviations.
+  const std::vector<double> x_os{-1.0, 1.5, 2.5};
+  const Tensor batched = model.sample_posterior_batched(from_vector(x_os, {3, 1}), m, 11);
+  ASSERT_EQ(batched.shape(), (Shape{3, m, 1}));
+  std::vector<std::vector<double>> rows, singles;
+  const double two_sample_critical = 1.95 * std::sqrt(2.0 / double(m));
+  for (int64_t q = 0; q < 3; ++q) {
+    rows.emplace_back(batched.data<double>() + q * m, batched.data<double>() + (q + 1) * m);
+    const Tensor single = model.sample_posterior(full({1}, x_os[size_t(q)], {.dtype = DType::F64}), m, 12 + uint64_t(q));
+    singles.emplace_back(single.data<double>(), single.data<double>() + m);
+    EXPECT_LT(::amor::sbi::test::ks_two_sample(rows.back(), singles.back()), two_sample_critical) << "x_o " << x_os[size_t(q)];
+  }
+  EXPECT_GT(::amor::sbi::test::ks_two_sample(rows[0], singles[2]), two_sample_critical);
+  EXPECT_EQ(model.sample_posterior_batched(full({1, 1}, 1.5, {.dtype = DType::F64}), m, 7).to_vector<double>(),
+            post.to_vector<double>());
+  EXPECT_THROW(model.sample_posterior_batched(zeros({3, 2}, {.dtype = DType::F64}), 10, 1), ShapeError);
+
   // The same network behind the ConditionalSampler interface, by variable name, with a box
   // support [0.5, 2] on θ: θ | x = 1.5 is then N(1.2, 0.2) truncated to the box (latent θ is
   // rejected outside it), and a θ given outside the box is refused.
@@ -99,6 +121,15 @@ TEST(SimformerToy, SamplesPosteriorAndLikelihoodOfAGaussianPair) {
   const double sd = std::sqrt(0.2), lo = normal_cdf((0.5 - 1.2) / sd), hi = normal_cdf((2.0 - 1.2) / sd);
   EXPECT_LT(::amor::sbi::test::ks_distance(t, [&](double v) { return (normal_cdf((v - 1.2) / sd) - lo) / (hi - lo); }),
             1.95 / std::sqrt(double(m)));
+  // The batched posterior keeps every observation's samples inside the box too.
+  const Tensor in_box = posterior.sample_batched(from_vector(std::vector<double>{1.5, 3.0}, {2, 1}), m, 12);
+  ASSERT_EQ(in_box.shape(), (Shape{2, m, 1}));
+  for (double v : in_box.to_vector<double>()) ASSERT_TRUE(v >= 0.5 && v <= 2.0) << v;
+  {
+    std::vector<double> b(in_box.data<double>(), in_box.data<double>() + m);
+    EXPECT_LT(::amor::sbi::test::ks_distance(b, [&](double v) { return (normal_cdf((v - 1.2) / sd) - lo) / (hi - lo); }),
+              1.95 / std::sqrt(double(m)));
+  }
   EXPECT_THROW(posterior.sample_conditional(std::vector<std::pair<std::string, double>>{{"theta", 2.5}}, 10, 1),
                ValueError);
   EXPECT_THROW(posterior.sample_conditional(std::vector<std::pair<std::string, double>>{{"y", 0.0}}, 10, 1),
