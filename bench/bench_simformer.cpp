@@ -4,10 +4,10 @@
 //                            at batch 1000 with random condition masks and the undirected mask
 //   BM_SimformerScore/T      one score evaluation (no graph) for 10 000 samples, the unit of
 //                            Euler–Maruyama sampling (500 per posterior draw by default)
-//   BM_SimformerManyPosteriors/0|1  posterior samples for 100 observations × 100 samples each
-//                            (what SBC or a coverage check asks for), ancestral sampler at 50
-//                            steps, T = 4: one sample_posterior call per observation (0) against
-//                            one sample_posterior_batched call (1)
+//   BM_SimformerManyPosteriors/batched:0|1/n:N  10 000 posterior samples spread over 10 000/N
+//                            observations, N each (what SBC or a coverage check asks for),
+//                            ancestral sampler at 50 steps, T = 4: one sample_posterior call per
+//                            observation (0) against one sample_posterior_batched call (1)
 // T = 4 (two_moons), 8 (slcp: 13), 20 (gaussian_linear). bench/torch_simformer_compare.py times
 // the same network in PyTorch.
 #include <benchmark/benchmark.h>
@@ -68,7 +68,7 @@ BENCHMARK(BM_SimformerScore)->Arg(4)->Arg(20)->Unit(benchmark::kMillisecond)->Us
 
 void BM_SimformerManyPosteriors(benchmark::State& state) {
   const bool batched = state.range(0) != 0;
-  const int64_t theta_dim = 2, x_dim = 2, observations = 100, n = 100;
+  const int64_t theta_dim = 2, x_dim = 2, n = state.range(1), observations = 10000 / n;
   SimformerConfig config;
   config.sampling.method = "ancestral";
   config.sampling.steps = 50;
@@ -85,7 +85,11 @@ void BM_SimformerManyPosteriors(benchmark::State& state) {
   }
   state.counters["samples/s"] = benchmark::Counter(double(observations * n), benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_SimformerManyPosteriors)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SimformerManyPosteriors)
+    ->ArgsProduct({{0, 1}, {10, 100}})
+    ->ArgNames({"batched", "n"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 
