@@ -78,8 +78,17 @@ nlohmann::json ScoreNetworkOptions::to_json() const {
 
 ScoreNetworkOptions ScoreNetworkOptions::from_json(const nlohmann::json& j, ScoreNetworkOptions o) {
   if (!j.is_object()) throw ValueError("simformer: network configuration must be a JSON object");
+  // "size" picks a preset first, so the other keys refine it whatever their order.
+  if (j.contains("size")) {
+    const auto& v = j.at("size");
+    const std::string size = v.is_string() ? v.get<std::string>() : std::string();
+    if (size == "small") o.layers = 6, o.mlp_ratio = 3;
+    else if (size == "large") o.layers = 8, o.mlp_ratio = 4;
+    else throw ValueError("simformer: network 'size' must be \"small\" or \"large\", got " + v.dump());
+  }
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();
+    if (k == "size") continue;
     const auto& v = it.value();
     auto integer = [&]() {
       if (!v.is_number_integer()) throw ValueError("simformer: network '" + k + "' must be an integer");

@@ -41,7 +41,9 @@ struct ScoreNetworkOptions {
   // ValueError naming the field. num_nodes is left to the network (it comes from the task).
   void validate() const;
   nlohmann::json to_json() const;
-  // Starts from `defaults` and overrides the keys present; ValueError on unknown keys.
+  // Starts from `defaults` and overrides the keys present; ValueError on unknown keys. The key
+  // "size" selects the reference's configurations before the other keys apply: "small" (6 layers,
+  // MLP 3×d, the defaults) or "large" (8 layers, MLP 4×d, the reference's score_transformer_large).
   static ScoreNetworkOptions from_json(const nlohmann::json& j, ScoreNetworkOptions defaults);
   static ScoreNetworkOptions from_json(const nlohmann::json& j) { return from_json(j, ScoreNetworkOptions{}); }
 };

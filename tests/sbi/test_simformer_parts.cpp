@@ -166,6 +166,24 @@ TEST(SimformerConditionMasks, KindsAppearWithTheirProbabilities) {
   EXPECT_THROW(ConditionMaskDistribution::from_json({{"posterior", -1.0}}), ValueError);
 }
 
+TEST(SimformerScoreNetwork, SizePresetsAndTheirOverrides) {
+  const ScoreNetworkOptions large = ScoreNetworkOptions::from_json({{"size", "large"}});
+  EXPECT_EQ(large.layers, 8);
+  EXPECT_EQ(large.mlp_ratio, 4);
+  EXPECT_EQ(large.d_model(), 50);
+  // Explicit keys refine the preset, before or after it in the object.
+  const ScoreNetworkOptions refined = ScoreNetworkOptions::from_json({{"layers", 4}, {"size", "large"}});
+  EXPECT_EQ(refined.layers, 4);
+  EXPECT_EQ(refined.mlp_ratio, 4);
+  const ScoreNetworkOptions small = ScoreNetworkOptions::from_json({{"size", "small"}}, large);
+  EXPECT_EQ(small.layers, 6);
+  EXPECT_EQ(small.mlp_ratio, 3);
+  EXPECT_THROW(ScoreNetworkOptions::from_json({{"size", "huge"}}), ValueError);
+  EXPECT_THROW(ScoreNetworkOptions::from_json({{"size", 8}}), ValueError);
+  const SimformerConfig c = SimformerConfig::from_json({{"network", {{"size", "large"}}}});
+  EXPECT_EQ(c.network.layers, 8);
+}
+
 TEST(SimformerScoreNetwork, Float64GradientCheck) {
   ScoreNetworkOptions o;
   o.num_nodes = 4;
