@@ -28,12 +28,12 @@ Tensor row_vector(const Tensor& t, int64_t tokens, const char* what) {
 
 }  // namespace
 
-MaskedScoreFunction SimformerModel::network_score() const {
+MaskedScoreFunction SimformerModel::network_score(const Query& q) const {
   // x_t and the mask come from the host-side integrators; the score goes back to the host. Both
   // moves are differentiable, so log_prob's exact divergence backpropagates through a CUDA model.
-  return [this](const Tensor& xt, const Tensor& obs, double t) {
+  return [this, q](const Tensor& xt, const Tensor& obs, double t) {
     const Device dev = device();
-    return score(xt.to(dev), obs, full({xt.size(0)}, t, {.device = dev})).to(Device::cpu());
+    return score_query(q, xt.to(dev), obs, full({xt.size(0)}, t, {.device = dev})).to(Device::cpu());
   };
 }
 
@@ -53,15 +53,35 @@ Tensor SimformerModel::sample(const Tensor& values, const Tensor& observed, int6
 
 Tensor SimformerModel::sample(const Tensor& values, const Tensor& observed, const Constraints& constraints, int64_t n,
                               uint64_t seed, const SamplingOptions& options) const {
+  return sample_query(resolve(nullptr), values, observed, constraints, n, seed, options);
+}
+
+Tensor SimformerModel::sample(const TokenLayout& tokens, const Tensor& values, const Tensor& observed, int64_t n,
+                              uint64_t seed) const {
+  return sample(tokens, values, observed, Constraints(tokens.size()), n, seed, config_.sampling);
+}
+
+Tensor SimformerModel::sample(const TokenLayout& tokens, const Tensor& values, const Tensor& observed,
+                              const Constraints& constraints, int64_t n, uint64_t seed,
+                              const SamplingOptions& options) const {
+  return sample_query(resolve(&tokens), values, observed, constraints, n, seed, options);
+}
+
+Tensor SimformerModel::sample_query(const Query& q, const Tensor& values, const Tensor& observed,
+                                    const Constraints& constraints, int64_t n, uint64_t seed,
+                                    const SamplingOptions& options) const {
   options.validate();
-  const int64_t tokens = num_tokens();
+  const int64_t tokens = q.size();
   if (constraints.tokens() != tokens)
     throw ValueError("simformer sample: constraints over " + std::to_string(constraints.tokens()) +
-                     " entries for a model of " + std::to_string(tokens));
+                     " entries for a query of " + std::to_string(tokens));
   // The integration, guidance and missing-data bookkeeping run on the host; only the network runs
   // on the model's device (network_score), so a CUDA model samples exactly like a CPU one.
   const Tensor vals = row_vector(values.to(Device::cpu()), tokens, "values").to(DType::F64);
-  const Tensor mean_host = norm_->mean.to(Device::cpu()), std_host = norm_->std.to(Device::cpu());
+  const Tensor obs = row_vector(observed.to(Device::cpu()), tokens, "the condition mask");
+  // Each token's standardisation is its node's.
+  const Tensor mean_host = index_select(norm_->mean.to(Device::cpu()), 0, q.node_ids_tensor);
+  const Tensor std_host = index_select(norm_->std.to(Device::cpu()), 0, q.node_ids_tensor);
   const std::vector<double> mean = mean_host.to(DType::F64).to_vector<double>();
   const std::vector<double> sd = std_host.to(DType::F64).to_vector<double>();
   const Tensor value_std = (vals.to(DType::F32) - mean_host) / std_host;  // NaN (missing) stays NaN
@@ -72,8 +92,7 @@ Tensor SimformerModel::sample(const Tensor& values, const Tensor& observed, cons
   settings.chunk = options.chunk;
   settings.guidance = options.guidance;
   Tensor effective;
-  const Tensor z = sample_conditional_standardised(network_score(), config_.sde, settings, value_std,
-                                                   observed.to(Device::cpu()),
+  const Tensor z = sample_conditional_standardised(network_score(q), config_.sde, settings, value_std, obs,
                                                    constraints.standardised(mean, sd), n, seed, &effective);
   // Back to data units; observed entries are copied exactly (no float32 round trip).
   const Tensor result = (z.to(DType::F32) * std_host + mean_host).to(DType::F64).contiguous();
@@ -87,6 +106,9 @@ Tensor SimformerModel::sample(const Tensor& values, const Tensor& observed, cons
 }
 
 Tensor SimformerModel::sample_posterior(const Tensor& x_o, int64_t n, uint64_t seed) const {
+  if (has_metadata())
+    throw ValueError("simformer sample_posterior: this model has metadata tokens: sample(TokenLayout, ...) takes "
+                     "the query's node ids and metadata");
   const Tensor x = x_o.dim() == 2 && x_o.size(0) == 1 ? x_o.reshape({x_o.size(1)}) : x_o;
   if (x.dim() != 1 || x.size(0) != x_dim_)
     throw ShapeError("simformer sample_posterior: x_o must have " + std::to_string(x_dim_) + " entries, got " +
@@ -104,15 +126,26 @@ Tensor SimformerModel::sample_posterior(const Tensor& x_o, int64_t n, uint64_t s
 
 Tensor SimformerModel::log_prob(const Tensor& points, const Tensor& observed, const LogProbOptions& options,
                                 uint64_t seed) const {
-  const int64_t tokens = num_tokens();
+  return log_prob_query(resolve(nullptr), points, observed, options, seed);
+}
+
+Tensor SimformerModel::log_prob(const TokenLayout& tokens, const Tensor& points, const Tensor& observed,
+                                const LogProbOptions& options, uint64_t seed) const {
+  return log_prob_query(resolve(&tokens), points, observed, options, seed);
+}
+
+Tensor SimformerModel::log_prob_query(const Query& q, const Tensor& points, const Tensor& observed,
+                                      const LogProbOptions& options, uint64_t seed) const {
+  const int64_t tokens = q.size();
   const Tensor pts = points.dim() == 1 ? points.reshape({1, points.size(0)}) : points;
   if (pts.dim() != 2 || pts.size(1) != tokens)
     throw ShapeError("simformer log_prob: points must be [n, " + std::to_string(tokens) + "], got " +
                      points.shape().str());
   const Tensor obs = row_vector(observed.to(Device::cpu()), tokens, "the condition mask");
-  const Tensor mean = norm_->mean.to(Device::cpu()).to(DType::F64), sd = norm_->std.to(Device::cpu()).to(DType::F64);
+  const Tensor mean = index_select(norm_->mean.to(Device::cpu()), 0, q.node_ids_tensor).to(DType::F64);
+  const Tensor sd = index_select(norm_->std.to(Device::cpu()), 0, q.node_ids_tensor).to(DType::F64);
   const Tensor z = (pts.to(Device::cpu()).to(DType::F64) - mean) / sd;
-  const Tensor lp = log_prob_conditional_standardised(network_score(), config_.sde, z, obs, options,
+  const Tensor lp = log_prob_conditional_standardised(network_score(q), config_.sde, z, obs, options,
                                                       config_.sampling.chunk, seed);
   // Change of variables v = mean + std·z on the latent entries: subtract Σ_latent log std.
   double log_det = 0;
