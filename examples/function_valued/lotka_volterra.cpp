@@ -5,8 +5,10 @@
 //
 //   lotka_volterra [--model FILE] [--simulations N] [--steps S] [--batch B] [--counts 5,10,20]
 //                  [--observations K] [--n N] [--sampling-steps S] [--cache DIR] [--seed S]
+//                  [--references-only 1]
 //
 // --model FILE: loaded when it exists, else the model is trained and saved there.
+// --references-only 1: only compute (and cache, with --cache) the reference posteriors.
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -28,6 +30,7 @@ int main(int argc, char** argv) {
     LvEvaluationOptions eval;
     eval.sampling = config.sampling;
     uint64_t seed = 1;
+    bool references_only = false;
     for (int i = 1; i < argc; ++i) {
       const std::string flag = argv[i];
       if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value");
@@ -42,12 +45,26 @@ int main(int argc, char** argv) {
       else if (flag == "--sampling-steps") eval.sampling.steps = std::stoll(v);
       else if (flag == "--cache") eval.cache_dir = v;
       else if (flag == "--seed") seed = std::stoull(v);
+      else if (flag == "--references-only") references_only = v == "1";
       else throw std::invalid_argument("unknown flag " + flag);
     }
     eval.counts.clear();
     std::stringstream ss(counts);
     for (std::string item; std::getline(ss, item, ',');) eval.counts.push_back(std::stoll(item));
 
+    if (references_only) {
+      for (const int64_t count : eval.counts)
+        for (int64_t index = 0; index < eval.observations_per_count; ++index) {
+          const auto t0 = std::chrono::steady_clock::now();
+          double rhat = 0;
+          lv_reference(lv_observation(count, index, eval.seed), count, index, eval, &rhat);
+          std::printf("reference: %lld times per series, observation %lld: R-hat %.3f, %.0f s\n",
+                      static_cast<long long>(count), static_cast<long long>(index), rhat,
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+          std::fflush(stdout);
+        }
+      return 0;
+    }
     std::unique_ptr<sf::SimformerModel> model;
     if (!model_path.empty() && std::filesystem::exists(model_path)) {
       model = sf::SimformerModel::load(model_path, nullptr);
