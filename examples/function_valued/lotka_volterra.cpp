@@ -56,10 +56,10 @@ int main(int argc, char** argv) {
       for (const int64_t count : eval.counts)
         for (int64_t index = 0; index < eval.observations_per_count; ++index) {
           const auto t0 = std::chrono::steady_clock::now();
-          double rhat = 0;
-          lv_reference(lv_observation(count, index, eval.seed), count, index, eval, &rhat);
-          std::printf("reference: %lld times per series, observation %lld: R-hat %.3f, %.0f s\n",
-                      static_cast<long long>(count), static_cast<long long>(index), rhat,
+          double stages = 0;
+          lv_reference(lv_observation(count, index, eval.seed), count, index, eval, &stages);
+          std::printf("reference: %lld times per series, observation %lld: %.0f SMC stages, %.0f s\n",
+                      static_cast<long long>(count), static_cast<long long>(index), stages,
                       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
           std::fflush(stdout);
         }

@@ -37,23 +37,24 @@ LV::Points lv_observation(int64_t count, int64_t index, uint64_t seed, std::vect
 }
 
 Tensor lv_reference(const LV::Points& points, int64_t count, int64_t index, const LvEvaluationOptions& options,
-                    double* rhat) {
-  const amor::sbi::nle::McmcOptions mcmc = LV::reference_mcmc_options();
+                    double* stages) {
   std::string path;
   if (!options.cache_dir.empty()) {
     std::filesystem::create_directories(options.cache_dir);
-    path = options.cache_dir + "/lv_irregular_c" + std::to_string(count) + "_o" + std::to_string(index) + "_n" +
+    path = options.cache_dir + "/lv_irregular_smc_c" + std::to_string(count) + "_o" + std::to_string(index) + "_n" +
            std::to_string(options.samples) + "_s" + std::to_string(options.seed) + ".csv";
     if (std::filesystem::exists(path)) {
       const amor::sbi::io::CsvTable t = amor::sbi::io::read_csv(path);
       if (t.values.size(0) == options.samples) {
-        if (rhat) *rhat = std::nan("");  // not recomputed from a cache
+        if (stages) *stages = std::nan("");  // not known from a cache
         return t.values.to(amor::DType::F64);
       }
     }
   }
-  const Tensor ref = LV::reference_posterior(points, options.samples, options.seed + 17 + uint64_t(count * 100 + index),
-                                             mcmc, rhat);
+  amor::sbi::ConditionalReferenceDiagnostics diagnostics;
+  const Tensor ref = LV::reference_posterior_smc(points, options.samples,
+                                                 options.seed + 17 + uint64_t(count * 100 + index), {}, &diagnostics);
+  if (stages) *stages = double(diagnostics.stages);
   if (!path.empty()) amor::sbi::io::write_csv(path, {"alpha", "beta", "gamma", "delta"}, ref);
   return ref;
 }
@@ -68,7 +69,7 @@ std::vector<LvEvaluationRow> evaluate_lotka_volterra(const amor::sbi::simformer:
       row.index = index;
       const LV::Points points = lv_observation(count, index, options.seed, &row.theta_o);
       auto t0 = std::chrono::steady_clock::now();
-      const Tensor ref = lv_reference(points, count, index, options, &row.rhat);
+      const Tensor ref = lv_reference(points, count, index, options, &row.reference_stages);
       row.reference_seconds = seconds_since(t0);
       t0 = std::chrono::steady_clock::now();
       const Tensor samples = amor::sbi::simformer::lotka_volterra_posterior(
@@ -77,9 +78,9 @@ std::vector<LvEvaluationRow> evaluate_lotka_volterra(const amor::sbi::simformer:
       row.c2st = amor::sbi::c2st(ref, samples);
       if (verbose) {
         std::printf("times per series %2lld, observation %lld (theta_o %.3f %.3f %.3f %.3f): C2ST %.3f  "
-                    "(reference R-hat %.3f, %.0f s; sampling %.0f s)\n",
+                    "(reference: %.0f SMC stages, %.0f s; sampling %.0f s)\n",
                     static_cast<long long>(count), static_cast<long long>(index), row.theta_o[0], row.theta_o[1],
-                    row.theta_o[2], row.theta_o[3], row.c2st, row.rhat, row.reference_seconds, row.sampling_seconds);
+                    row.theta_o[2], row.theta_o[3], row.c2st, row.reference_stages, row.reference_seconds, row.sampling_seconds);
         std::fflush(stdout);
       }
       rows.push_back(row);

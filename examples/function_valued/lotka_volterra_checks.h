@@ -24,7 +24,7 @@ struct LvEvaluationOptions {
 struct LvEvaluationRow {
   int64_t count = 0, index = 0;
   std::vector<double> theta_o;
-  double c2st = 0, rhat = 0, reference_seconds = 0, sampling_seconds = 0;
+  double c2st = 0, reference_stages = 0, reference_seconds = 0, sampling_seconds = 0;
 };
 
 // The observations: θ_o ~ prior, `count` sorted U(0, 15) times per series, noisy values; all
@@ -32,9 +32,10 @@ struct LvEvaluationRow {
 amor::sbi::tasks::LotkaVolterraIrregular::Points lv_observation(int64_t count, int64_t index, uint64_t seed,
                                                                 std::vector<double>* theta_o = nullptr);
 
-// Reference posterior samples of an observation, from cache_dir when present there.
+// Reference posterior samples of an observation (LotkaVolterraIrregular::reference_posterior_smc),
+// from cache_dir when present there. *stages: the SMC's tempering stages (NaN from the cache).
 amor::Tensor lv_reference(const amor::sbi::tasks::LotkaVolterraIrregular::Points& points, int64_t count,
-                          int64_t index, const LvEvaluationOptions& options, double* rhat);
+                          int64_t index, const LvEvaluationOptions& options, double* stages);
 
 // One row per observation, in order; prints each as it is done when `verbose`.
 std::vector<LvEvaluationRow> evaluate_lotka_volterra(const amor::sbi::simformer::SimformerModel& model,

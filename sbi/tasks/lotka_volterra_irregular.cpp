@@ -240,6 +240,26 @@ Tensor LotkaVolterraIrregular::reference_posterior(const Points& points, int64_t
   return all.slice(0, 0, n).contiguous();
 }
 
+Tensor LotkaVolterraIrregular::reference_posterior_smc(const Points& points, int64_t n, uint64_t seed,
+                                                       const ConditionalReferenceOptions& options,
+                                                       ConditionalReferenceDiagnostics* diagnostics) {
+  if (points.nodes.size() != points.times.size() || points.nodes.size() != points.values.size())
+    throw ValueError("lotka_volterra_irregular: points need one node, time and value each");
+  query_node_ids(points);  // checks the nodes
+  check_times(points.times, "observation");
+  const DistributionPtr pr = prior();
+  const JointRowLogDensity log_density = [&](const double* theta) {
+    const double lp = pr->log_prob_one(theta);
+    return std::isfinite(lp) ? lp + log_likelihood(theta, points) : -std::numeric_limits<double>::infinity();
+  };
+  GaussianBase base;
+  base.mean.assign(size_t(kParameters), 2.0);
+  base.covariance.assign(size_t(kParameters * kParameters), 0.0);
+  for (int64_t i = 0; i < kParameters; ++i) base.covariance[size_t(i * kParameters + i)] = 0.36;
+  return conditional_reference_samples(log_density, kParameters, {}, base, pr->support(), n, seed, options,
+                                       diagnostics);
+}
+
 double potential_scale_reduction(const std::vector<double>& draws, int64_t chains) {
   if (chains < 2 || int64_t(draws.size()) % chains != 0 || int64_t(draws.size()) / chains < 2)
     throw ValueError("potential_scale_reduction: need >= 2 chains of >= 2 draws each, as [chains, per_chain]");
