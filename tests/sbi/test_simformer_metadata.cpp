@@ -345,7 +345,7 @@ TEST(SimformerMetadata, ModelOverNodesSavesLoadsAndRefusesBadQueries) {
   SimformerConfig plain = toy_config();
   plain.network.metadata_dim = 0;
   EXPECT_THROW(SimformerModel(plain, 1, kTrainTimes, toy_dag(), toy_node_ids(kTrainTimes)), ValueError);
-  EXPECT_THROW(SimformerModel(toy_config(), 1, kTrainTimes, zeros({6, 6}).to(DType::Bool)), ValueError);
+  EXPECT_THROW(SimformerModel(toy_config(), 1, kTrainTimes, zeros({tokens, tokens}).to(DType::Bool)), ValueError);
   SimformerConfig directed = toy_config();
   directed.attention = AttentionMaskKind::Directed;
   EXPECT_THROW(SimformerModel(directed, 1, kTrainTimes, toy_dag(), toy_node_ids(kTrainTimes)), ValueError);
