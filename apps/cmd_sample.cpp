@@ -10,6 +10,7 @@
 #include "apps/cli_support.h"
 #include "apps/commands.h"
 #include "apps/conditions.h"
+#include "apps/function_valued.h"
 #include "core/error.h"
 #include "core/ops.h"
 #include "sbi/io/csv.h"
@@ -93,6 +94,7 @@ int sample_condition(const SampleArgs& a, sbi::Posterior& posterior, const std::
 }  // namespace
 
 int run_sample(const SampleArgs& a) {
+  if (is_function_valued_checkpoint(a.model)) return run_sample_function_valued(a);
   const int sources = int(!a.observation.empty()) + int(a.num_observation != 0) + int(!a.condition.empty());
   AMOR_CHECK(sources == 1, ValueError,
              "give exactly one of --observation FILE, --num-observation K and --condition NAME=VALUE,...");

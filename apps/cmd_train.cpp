@@ -4,6 +4,7 @@
 
 #include "apps/cli_support.h"
 #include "apps/commands.h"
+#include "apps/function_valued.h"
 #include "apps/training.h"
 #include "sbi/method.h"
 #include "sbi/task.h"
@@ -11,6 +12,7 @@
 namespace amor::apps {
 
 int run_train(const TrainArgs& a) {
+  if (is_function_valued_task(a.task)) return run_train_function_valued(a);
   // Everything that can be checked is checked before the (long) work starts.
   const sbi::Method& method = sbi::find_method(a.method);
   const sbi::TaskPtr task = sbi::make_task(a.task, {.data_dir = a.data_dir});

@@ -192,4 +192,29 @@ Tensor attention_masks(AttentionMaskKind kind, const BoolMatrix& dag, const Tens
   return out;
 }
 
+BoolMatrix expand_to_tokens(const BoolMatrix& node_graph, const std::vector<int64_t>& node_ids) {
+  const int64_t tokens = int64_t(node_ids.size());
+  for (int64_t id : node_ids)
+    if (id < 0 || id >= node_graph.n)
+      throw ValueError("simformer: node id " + std::to_string(id) + " outside [0, " + std::to_string(node_graph.n) +
+                       ")");
+  BoolMatrix out(tokens);
+  for (int64_t i = 0; i < tokens; ++i)
+    for (int64_t j = 0; j < tokens; ++j) {
+      const int64_t a = node_ids[size_t(i)], b = node_ids[size_t(j)];
+      out.set(i, j, a == b || node_graph(a, b));
+    }
+  return out;
+}
+
+Tensor node_attention_mask(AttentionMaskKind kind, const BoolMatrix& node_dag, const std::vector<int64_t>& node_ids) {
+  switch (kind) {
+    case AttentionMaskKind::Dense: return Tensor();
+    case AttentionMaskKind::Undirected: return to_tensor(expand_to_tokens(moralize(node_dag), node_ids));
+    case AttentionMaskKind::Directed: break;
+  }
+  throw ValueError("simformer: directed attention is not available for tokens with node ids (function-valued "
+                   "variables); use dense or undirected");
+}
+
 }  // namespace amor::sbi::simformer

@@ -59,4 +59,14 @@ BoolMatrix directed_mask(const BoolMatrix& dag, const uint8_t* observed);
 // observed: [B, T] bool (read by Directed only).
 Tensor attention_masks(AttentionMaskKind kind, const BoolMatrix& dag, const Tensor& observed);
 
+// Function-valued variables: several tokens share a node (the time points of one series). A
+// node-level graph is expanded to the tokens: token i attends token j when graph(node_i, node_j)
+// or the two share a node. node_ids: one entry per token, each in [0, graph.n) (ValueError).
+BoolMatrix expand_to_tokens(const BoolMatrix& node_graph, const std::vector<int64_t>& node_ids);
+
+// The attention mask of a query whose tokens carry node ids: undefined for Dense, the expanded
+// moral graph [T', T'] for Undirected; Directed is a ValueError (the expanded graph has cycles
+// within a node, so the minimal faithful inverse is not defined for it).
+Tensor node_attention_mask(AttentionMaskKind kind, const BoolMatrix& node_dag, const std::vector<int64_t>& node_ids);
+
 }  // namespace amor::sbi::simformer

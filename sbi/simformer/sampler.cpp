@@ -28,12 +28,12 @@ Tensor row_vector(const Tensor& t, int64_t tokens, const char* what) {
 
 }  // namespace
 
-MaskedScoreFunction SimformerModel::network_score() const {
+MaskedScoreFunction SimformerModel::network_score(const Query& q) const {
   // x_t and the mask come from the host-side integrators; the score goes back to the host. Both
   // moves are differentiable, so log_prob's exact divergence backpropagates through a CUDA model.
-  return [this](const Tensor& xt, const Tensor& obs, double t) {
+  return [this, q](const Tensor& xt, const Tensor& obs, double t) {
     const Device dev = device();
-    return score(xt.to(dev), obs, full({xt.size(0)}, t, {.device = dev})).to(Device::cpu());
+    return score_query(q, xt.to(dev), obs, full({xt.size(0)}, t, {.device = dev})).to(Device::cpu());
   };
 }
 
@@ -56,7 +56,21 @@ Tensor SimformerModel::sample(const Tensor& values, const Tensor& observed, cons
   const int64_t tokens = num_tokens();
   const Tensor vals = row_vector(values.to(Device::cpu()), tokens, "values").to(DType::F64).reshape({1, tokens});
   const Tensor obs = row_vector(observed.to(Device::cpu()), tokens, "the condition mask");
-  return sample_queries(vals, obs, constraints, n, seed, options);
+  return sample_query(resolve(nullptr), vals, obs, constraints, n, seed, options);
+}
+
+Tensor SimformerModel::sample(const TokenLayout& tokens, const Tensor& values, const Tensor& observed, int64_t n,
+                              uint64_t seed) const {
+  return sample(tokens, values, observed, Constraints(tokens.size()), n, seed, config_.sampling);
+}
+
+Tensor SimformerModel::sample(const TokenLayout& tokens, const Tensor& values, const Tensor& observed,
+                              const Constraints& constraints, int64_t n, uint64_t seed,
+                              const SamplingOptions& options) const {
+  const Query q = resolve(&tokens);
+  const Tensor vals = row_vector(values.to(Device::cpu()), q.size(), "values").to(DType::F64).reshape({1, q.size()});
+  const Tensor obs = row_vector(observed.to(Device::cpu()), q.size(), "the condition mask");
+  return sample_query(q, vals, obs, constraints, n, seed, options);
 }
 
 Tensor SimformerModel::sample_batched(const Tensor& values, const Tensor& observed, int64_t n, uint64_t seed,
@@ -66,23 +80,26 @@ Tensor SimformerModel::sample_batched(const Tensor& values, const Tensor& observ
     throw ShapeError("simformer sample_batched: values must be [M, " + std::to_string(tokens) +
                      "] with M >= 1, got " + values.shape().str());
   const int64_t queries = values.size(0);
-  const Tensor rows = sample_queries(values.to(Device::cpu()).to(DType::F64), observed.to(Device::cpu()),
-                                     Constraints(tokens), n, seed, options);
+  const Tensor rows = sample_query(resolve(nullptr), values.to(Device::cpu()).to(DType::F64),
+                                   observed.to(Device::cpu()), Constraints(tokens), n, seed, options);
   return rows.reshape({queries, n, tokens});
 }
 
-Tensor SimformerModel::sample_queries(const Tensor& values, const Tensor& observed, const Constraints& constraints,
-                                      int64_t n, uint64_t seed, const SamplingOptions& options) const {
+Tensor SimformerModel::sample_query(const Query& q, const Tensor& values, const Tensor& observed,
+                                    const Constraints& constraints, int64_t n, uint64_t seed,
+                                    const SamplingOptions& options) const {
   options.validate();
-  const int64_t tokens = num_tokens();
+  const int64_t tokens = q.size();
   if (constraints.tokens() != tokens)
     throw ValueError("simformer sample: constraints over " + std::to_string(constraints.tokens()) +
-                     " entries for a model of " + std::to_string(tokens));
+                     " entries for a query of " + std::to_string(tokens));
   // The integration, guidance and missing-data bookkeeping run on the host; only the network runs
   // on the model's device (network_score), so a CUDA model samples exactly like a CPU one.
-  const Tensor vals = values.contiguous();  // [M, T] float64
+  const Tensor vals = values.contiguous();  // [M, T'] float64
   const int64_t queries = vals.size(0);
-  const Tensor mean_host = norm_->mean.to(Device::cpu()), std_host = norm_->std.to(Device::cpu());
+  // Each token's standardisation is its node's.
+  const Tensor mean_host = index_select(norm_->mean.to(Device::cpu()), 0, q.node_ids_tensor);
+  const Tensor std_host = index_select(norm_->std.to(Device::cpu()), 0, q.node_ids_tensor);
   const std::vector<double> mean = mean_host.to(DType::F64).to_vector<double>();
   const std::vector<double> sd = std_host.to(DType::F64).to_vector<double>();
   const Tensor value_std = (vals.to(DType::F32) - mean_host) / std_host;  // NaN (missing) stays NaN
@@ -92,8 +109,8 @@ Tensor SimformerModel::sample_queries(const Tensor& values, const Tensor& observ
   settings.steps = options.steps;
   settings.chunk = options.chunk;
   settings.guidance = options.guidance;
-  Tensor effective;  // [M, T]
-  const Tensor z = sample_conditionals_standardised(network_score(), config_.sde, settings, value_std, observed,
+  Tensor effective;  // [M, T']
+  const Tensor z = sample_conditionals_standardised(network_score(q), config_.sde, settings, value_std, observed,
                                                     constraints.standardised(mean, sd), n, seed, &effective);
   // Back to data units; observed entries are copied exactly (no float32 round trip).
   const Tensor result = (z.to(DType::F32) * std_host + mean_host).to(DType::F64).contiguous();
@@ -103,9 +120,9 @@ Tensor SimformerModel::sample_queries(const Tensor& values, const Tensor& observ
   Tensor out = Tensor::empty({queries * n, tokens}, DType::F64);
   double* o = out.data<double>();
   for (int64_t i = 0; i < queries * n; ++i) {
-    const int64_t q = i / n;
+    const int64_t k = i / n;
     for (int64_t j = 0; j < tokens; ++j)
-      o[i * tokens + j] = e[q * tokens + j] ? v[q * tokens + j] : r[i * tokens + j];
+      o[i * tokens + j] = e[k * tokens + j] ? v[k * tokens + j] : r[i * tokens + j];
   }
   return out;
 }
@@ -119,30 +136,44 @@ Tensor SimformerModel::sample_posterior(const Tensor& x_o, int64_t n, uint64_t s
 }
 
 Tensor SimformerModel::sample_posterior_batched(const Tensor& x_os, int64_t n, uint64_t seed) const {
+  if (has_metadata())
+    throw ValueError("simformer sample_posterior: this model has metadata tokens: sample(TokenLayout, ...) takes "
+                     "the query's node ids and metadata");
   if (x_os.dim() != 2 || x_os.size(1) != x_dim_ || x_os.size(0) < 1)
     throw ShapeError("simformer sample_posterior: observations must be [M, " + std::to_string(x_dim_) +
                      "] with M >= 1, got " + x_os.shape().str());
   const int64_t tokens = num_tokens(), queries = x_os.size(0);
   // Rows (0 for θ, x_o): the posterior mask observes every x entry.
   const Tensor values = concat({zeros({queries, theta_dim_}, {.dtype = DType::F64}),
-                             x_os.to(Device::cpu()).to(DType::F64)}, 1);
+                                x_os.to(Device::cpu()).to(DType::F64)}, 1);
   Tensor observed = Tensor::empty({tokens}, DType::Bool);
   for (int64_t i = 0; i < tokens; ++i) observed.data<bool>()[i] = i >= theta_dim_;
-  const Tensor rows = sample_queries(values, observed, Constraints(tokens), n, seed, config_.sampling);
+  const Tensor rows = sample_query(resolve(nullptr), values, observed, Constraints(tokens), n, seed, config_.sampling);
   return rows.slice(1, 0, theta_dim_).contiguous().reshape({queries, n, theta_dim_});
 }
 
 Tensor SimformerModel::log_prob(const Tensor& points, const Tensor& observed, const LogProbOptions& options,
                                 uint64_t seed) const {
-  const int64_t tokens = num_tokens();
+  return log_prob_query(resolve(nullptr), points, observed, options, seed);
+}
+
+Tensor SimformerModel::log_prob(const TokenLayout& tokens, const Tensor& points, const Tensor& observed,
+                                const LogProbOptions& options, uint64_t seed) const {
+  return log_prob_query(resolve(&tokens), points, observed, options, seed);
+}
+
+Tensor SimformerModel::log_prob_query(const Query& q, const Tensor& points, const Tensor& observed,
+                                      const LogProbOptions& options, uint64_t seed) const {
+  const int64_t tokens = q.size();
   const Tensor pts = points.dim() == 1 ? points.reshape({1, points.size(0)}) : points;
   if (pts.dim() != 2 || pts.size(1) != tokens)
     throw ShapeError("simformer log_prob: points must be [n, " + std::to_string(tokens) + "], got " +
                      points.shape().str());
   const Tensor obs = row_vector(observed.to(Device::cpu()), tokens, "the condition mask");
-  const Tensor mean = norm_->mean.to(Device::cpu()).to(DType::F64), sd = norm_->std.to(Device::cpu()).to(DType::F64);
+  const Tensor mean = index_select(norm_->mean.to(Device::cpu()), 0, q.node_ids_tensor).to(DType::F64);
+  const Tensor sd = index_select(norm_->std.to(Device::cpu()), 0, q.node_ids_tensor).to(DType::F64);
   const Tensor z = (pts.to(Device::cpu()).to(DType::F64) - mean) / sd;
-  const Tensor lp = log_prob_conditional_standardised(network_score(), config_.sde, z, obs, options,
+  const Tensor lp = log_prob_conditional_standardised(network_score(q), config_.sde, z, obs, options,
                                                       config_.sampling.chunk, seed);
   // Change of variables v = mean + std·z on the latent entries: subtract Σ_latent log std.
   double log_det = 0;

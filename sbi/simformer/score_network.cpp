@@ -58,10 +58,17 @@ void ScoreNetworkOptions::validate() const {
   if (time_embedding_dim % 2) throw ValueError("simformer: time_embedding_dim must be even");
   if (!(condition_init_std >= 0)) throw ValueError("simformer: condition_init_std must be >= 0");
   if (!(output_scale_min >= 0)) throw ValueError("simformer: output_scale_min must be >= 0");
+  if (metadata_dim < 0) throw ValueError("simformer: metadata_dim must be >= 0, got " + std::to_string(metadata_dim));
+  if (metadata_dim > 0) {
+    positive(metadata_fourier_dim, "metadata_fourier_dim");
+    if (metadata_fourier_dim % 2) throw ValueError("simformer: metadata_fourier_dim must be even");
+    if (!(metadata_frequency_std > 0) || !std::isfinite(metadata_frequency_std))
+      throw ValueError("simformer: metadata_frequency_std must be positive");
+  }
 }
 
 nlohmann::json ScoreNetworkOptions::to_json() const {
-  return {{"num_nodes", num_nodes},
+  nlohmann::json j = {{"num_nodes", num_nodes},
           {"id_dim", id_dim},
           {"value_dim", value_dim},
           {"condition_dim", condition_dim},
@@ -74,6 +81,12 @@ nlohmann::json ScoreNetworkOptions::to_json() const {
           {"time_embedding_dim", time_embedding_dim},
           {"output_scale_min", output_scale_min},
           {"seed", seed}};
+  if (metadata_dim > 0) {  // absent when off: a model without metadata is described as before
+    j["metadata_dim"] = metadata_dim;
+    j["metadata_fourier_dim"] = metadata_fourier_dim;
+    j["metadata_frequency_std"] = metadata_frequency_std;
+  }
+  return j;
 }
 
 ScoreNetworkOptions ScoreNetworkOptions::from_json(const nlohmann::json& j, ScoreNetworkOptions o) {
@@ -113,6 +126,9 @@ ScoreNetworkOptions ScoreNetworkOptions::from_json(const nlohmann::json& j, Scor
     else if (k == "time_embedding_dim") o.time_embedding_dim = integer();
     else if (k == "output_scale_min") o.output_scale_min = number();
     else if (k == "seed") o.seed = v.get<uint64_t>();
+    else if (k == "metadata_dim") o.metadata_dim = integer();
+    else if (k == "metadata_fourier_dim") o.metadata_fourier_dim = integer();
+    else if (k == "metadata_frequency_std") o.metadata_frequency_std = number();
     else throw ValueError("simformer: unknown network option '" + k + "'");
   }
   o.validate();
@@ -142,10 +158,32 @@ ScoreNetwork::ScoreNetwork(const ScoreNetworkOptions& options) : o_(options) {
   t.layers = o_.layers;
   transformer_ = register_module("transformer", std::make_shared<nn::TransformerEncoder>(t, gen));
   head_ = register_module("head", std::make_shared<nn::Linear>(o_.d_model(), 1, gen));
+  if (o_.metadata_dim > 0) {
+    // A generator of its own, so the other weights do not depend on whether metadata is on.
+    Generator meta_gen(o_.seed, /*stream=*/0x3E7A);
+    metadata_embedding_ = register_module(
+        "metadata_embedding",
+        std::make_shared<nn::GaussianFourierEmbedding>(o_.metadata_fourier_dim, meta_gen, o_.metadata_frequency_std));
+    // haiku's Linear initialisation (std 1/sqrt(fan_in)); fixed, as the reference's stop_gradient.
+    metadata_projection = normal(Shape{o_.metadata_fourier_dim, o_.metadata_dim}, 0.0,
+                                 1.0 / std::sqrt(double(o_.metadata_fourier_dim)), meta_gen);
+    register_buffer("metadata_projection", &metadata_projection);
+  }
+}
+
+Tensor ScoreNetwork::metadata_features(const Tensor& metadata) const {
+  AMOR_CHECK(o_.metadata_dim > 0, ValueError, "SimformerScoreNetwork: metadata given to a network without "
+             "metadata tokens (network.metadata_dim = 0)");
+  AMOR_CHECK(metadata.dim() == 1, ShapeError, "SimformerScoreNetwork: metadata_features takes [M], got ",
+             metadata.shape());
+  const Tensor present = isfinite(metadata);                                             // [M] bool
+  const Tensor m = where(present, metadata, 0.0);
+  const Tensor f = matmul(metadata_embedding_->forward(m), metadata_projection);         // [M, metadata_dim]
+  return f * present.to(f.dtype()).unsqueeze(1);
 }
 
 Tensor ScoreNetwork::forward(const Tensor& x_t, const Tensor& observed, const Tensor& t, const Tensor& std_t,
-                             const Tensor& node_ids, const Tensor& mask) const {
+                             const Tensor& node_ids, const Tensor& mask, const Tensor& metadata) const {
   AMOR_CHECK(x_t.dim() == 2, ShapeError, "SimformerScoreNetwork: x_t must be [B, T], got ", x_t.shape());
   const int64_t batch = x_t.size(0), tokens = x_t.size(1);
   AMOR_CHECK(observed.shape() == x_t.shape() && observed.dtype() == DType::Bool, ShapeError,
@@ -166,7 +204,26 @@ Tensor ScoreNetwork::forward(const Tensor& x_t, const Tensor& observed, const Te
   const Tensor id_tokens = ids.unsqueeze(0).expand({batch, tokens, o_.id_dim});                // [B, T, id]
   const Tensor value_tokens = x_t.unsqueeze(2).expand({batch, tokens, o_.value_dim});          // [B, T, value]
   const Tensor cond_tokens = observed.to(x_t.dtype()).unsqueeze(2) * condition_token;           // [B, T, cond]
-  const Tensor h = concat({id_tokens, value_tokens, cond_tokens}, 2);                          // [B, T, d]
+  std::vector<Tensor> parts = {id_tokens, value_tokens};
+  if (o_.metadata_dim > 0) {
+    AMOR_CHECK(metadata.defined(), ValueError, "SimformerScoreNetwork: this network has metadata tokens "
+               "(metadata_dim = ", o_.metadata_dim, "): give the metadata of every token (NaN for none)");
+    AMOR_CHECK((metadata.dim() == 1 && metadata.size(0) == tokens) ||
+                   (metadata.dim() == 2 && metadata.size(0) == batch && metadata.size(1) == tokens),
+               ShapeError, "SimformerScoreNetwork: metadata must be [", tokens, "] or [", batch, ", ", tokens,
+               "], got ", metadata.shape());
+    const Tensor m = metadata.to(x_t.dtype());
+    if (m.dim() == 1) {
+      parts.push_back(metadata_features(m).unsqueeze(0).expand({batch, tokens, o_.metadata_dim}));
+    } else {
+      parts.push_back(metadata_features(m.reshape({batch * tokens})).reshape({batch, tokens, o_.metadata_dim}));
+    }
+  } else {
+    AMOR_CHECK(!metadata.defined(), ValueError, "SimformerScoreNetwork: metadata given to a network without "
+               "metadata tokens (network.metadata_dim = 0)");
+  }
+  parts.push_back(cond_tokens);
+  const Tensor h = concat(parts, 2);                                                           // [B, T, d]
 
   const Tensor temb = time_embedding_->forward(t);                                             // [B, 128]
   const Tensor out = head_->forward(transformer_->forward(h, mask, temb)).squeeze(2);          // [B, T]

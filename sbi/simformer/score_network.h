@@ -2,8 +2,14 @@
 //
 // Token i of sample b (../shared/reference/simformer.md §1-2):
 //   [ id_embedding[node_id[i]] (id_dim) ‖ value x_t[b, i] repeated value_dim times ‖
+//     [metadata features (metadata_dim), only when metadata_dim > 0] ‖
 //     condition_token (condition_dim) if token i is observed, else zeros ]
-// so d_model = id_dim + value_dim + condition_dim (default 20 + 20 + 10 = 50). The identifier
+// so d_model = id_dim + value_dim + metadata_dim + condition_dim (default 20 + 20 + 0 + 10 = 50).
+// Metadata tokens (function-valued variables, reference §1): each token may carry one scalar of
+// metadata m (e.g. the time of an observation); its features are Linear(GaussianFourier(m)) with
+// fixed random frequencies ~ N(0, metadata_frequency_std²) and a fixed random linear map
+// (metadata_fourier_dim -> metadata_dim), both buffers, as the reference's stop-gradient
+// embedding. A token without metadata (NaN, e.g. a parameter) gets zero features. The identifier
 // embedding is a fixed random orthogonal matrix × 0.5 as in the reference (a buffer), or a
 // learned parameter (`learn_id_embedding`). The transformer is pre-LN with the Gaussian-Fourier
 // embedding of t added inside every MLP block; a Linear(d, 1) head gives one output per token,
@@ -36,8 +42,12 @@ struct ScoreNetworkOptions {
   int64_t time_embedding_dim = 128;
   double output_scale_min = 1e-3;
   uint64_t seed = 0;
+  // Metadata tokens: 0 = off (no metadata input, the network of before); the reference uses 14.
+  int64_t metadata_dim = 0;
+  int64_t metadata_fourier_dim = 256;      // Gaussian-Fourier features before the linear map
+  double metadata_frequency_std = 1.0;     // frequencies ~ N(0, std²): set ~1 / (metadata range)
 
-  int64_t d_model() const { return id_dim + value_dim + condition_dim; }
+  int64_t d_model() const { return id_dim + value_dim + metadata_dim + condition_dim; }
   // ValueError naming the field. num_nodes is left to the network (it comes from the task).
   void validate() const;
   nlohmann::json to_json() const;
@@ -59,18 +69,26 @@ class ScoreNetwork : public nn::Module {
   // std_t:    [B] float32 perturbation std at t (divides the output)
   // node_ids: [T] int64 identifiers (undefined: 0..T-1)
   // mask:     attention mask, undefined, [T, T] or [B, T, T] bool
+  // metadata: [B, T] or [T] (shared by the batch) in x_t's dtype, NaN where a token has none;
+  //           required when metadata_dim > 0, a ValueError otherwise
   // returns the score estimate [B, T].
   Tensor forward(const Tensor& x_t, const Tensor& observed, const Tensor& t, const Tensor& std_t,
-                 const Tensor& node_ids = Tensor(), const Tensor& mask = Tensor()) const;
+                 const Tensor& node_ids = Tensor(), const Tensor& mask = Tensor(),
+                 const Tensor& metadata = Tensor()) const;
+
+  // The metadata features of metadata [M] -> [M, metadata_dim]; zeros where metadata is NaN.
+  Tensor metadata_features(const Tensor& metadata) const;
 
   const ScoreNetworkOptions& options() const { return o_; }
 
   Tensor id_embedding;     // [num_nodes, id_dim]
   Tensor condition_token;  // [condition_dim]
+  Tensor metadata_projection;  // [metadata_fourier_dim, metadata_dim] buffer (metadata_dim > 0)
 
  private:
   ScoreNetworkOptions o_;
   std::shared_ptr<nn::GaussianFourierEmbedding> time_embedding_;
+  std::shared_ptr<nn::GaussianFourierEmbedding> metadata_embedding_;  // metadata_dim > 0
   std::shared_ptr<nn::TransformerEncoder> transformer_;
   std::shared_ptr<nn::Linear> head_;
 };

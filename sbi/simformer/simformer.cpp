@@ -152,9 +152,9 @@ SimformerConfig SimformerConfig::from_json(const nlohmann::json& j) {
 
 // ---- model -------------------------------------------------------------------------------
 
-Standardizer::Standardizer(int64_t tokens) {
-  mean = zeros({tokens});
-  std = ones({tokens});
+Standardizer::Standardizer(int64_t nodes) {
+  mean = zeros({nodes});
+  std = ones({nodes});
   register_buffer("mean", &mean);
   register_buffer("std", &std);
 }
@@ -179,13 +179,44 @@ SimformerModel::SimformerModel(SimformerConfig config, int64_t theta_dim, int64_
   if (dag_.n != num_tokens())
     throw ShapeError("simformer: the DAG is " + std::to_string(dag_.n) + "x" + std::to_string(dag_.n) +
                      " but θ and x have " + std::to_string(num_tokens()) + " entries");
+  if (has_metadata())
+    throw ValueError("simformer: network.metadata_dim > 0 needs the node id of every token (the SimformerModel "
+                     "constructor with node_ids)");
   config_.network.num_nodes = num_tokens();
   config_.sde.validate();
   config_.training.validate();
   config_.sampling.validate();
   config_.condition_masks.validate();
+  for (int64_t i = 0; i < num_tokens(); ++i) node_ids_.push_back(i);
   net_ = std::make_shared<ScoreNetwork>(config_.network);
   norm_ = std::make_shared<Standardizer>(num_tokens());
+}
+
+SimformerModel::SimformerModel(SimformerConfig config, int64_t theta_dim, int64_t x_dim, const Tensor& node_dag,
+                               const Tensor& node_ids)
+    : config_(std::move(config)), theta_dim_(theta_dim), x_dim_(x_dim), dag_(dag_from_tensor(node_dag)) {
+  if (theta_dim <= 0 || x_dim < 0)
+    throw ValueError("simformer: theta_dim must be positive and x_dim >= 0");
+  if (!has_metadata())
+    throw ValueError("simformer: node ids are for models with metadata tokens: set network.metadata_dim > 0");
+  if (!node_ids.defined() || node_ids.dim() != 1 || node_ids.size(0) != num_tokens() ||
+      node_ids.dtype() != DType::I64)
+    throw ShapeError("simformer: node_ids must be int64 [" + std::to_string(num_tokens()) + "] (theta_dim + x_dim), got " +
+                     (node_ids.defined() ? node_ids.shape().str() : std::string("nothing")));
+  node_ids_ = node_ids.to(Device::cpu()).contiguous().to_vector<int64_t>();
+  for (int64_t id : node_ids_)
+    if (id < 0 || id >= dag_.n)
+      throw ValueError("simformer: node id " + std::to_string(id) + " outside the node DAG's [0, " +
+                       std::to_string(dag_.n) + ")");
+  config_.network.num_nodes = dag_.n;
+  config_.sde.validate();
+  config_.training.validate();
+  config_.sampling.validate();
+  config_.condition_masks.validate();
+  train_attention_ = node_attention_mask(config_.attention, dag_, node_ids_);  // ValueError for directed
+  train_node_ids_ = from_vector(node_ids_, {num_tokens()});
+  net_ = std::make_shared<ScoreNetwork>(config_.network);
+  norm_ = std::make_shared<Standardizer>(dag_.n);
 }
 
 namespace {
@@ -196,23 +227,86 @@ Tensor on_device(const Tensor& t, Device device) { return t.defined() ? t.to(dev
 void SimformerModel::to(Device device) {
   net_->to(device);
   norm_->to(device);
+  if (train_node_ids_.defined()) train_node_ids_ = train_node_ids_.to(device);
+}
+
+SimformerModel::Query SimformerModel::resolve(const TokenLayout* tokens) const {
+  Query q;
+  if (!tokens) {
+    if (has_metadata())
+      throw ValueError("simformer: this model has metadata tokens (function-valued variables): give the query's "
+                       "node ids and metadata (TokenLayout)");
+    q.node_ids = node_ids_;
+    q.node_ids_tensor = from_vector(node_ids_, {int64_t(node_ids_.size())});
+    return q;
+  }
+  if (!has_metadata())
+    throw ValueError("simformer: node ids and metadata (TokenLayout) given to a model without metadata tokens "
+                     "(network.metadata_dim = 0)");
+  if (!tokens->node_ids.defined() || tokens->node_ids.dim() != 1 || tokens->node_ids.size(0) == 0 ||
+      tokens->node_ids.dtype() != DType::I64)
+    throw ShapeError("simformer: the query's node_ids must be a non-empty int64 [T'] tensor");
+  const int64_t n = tokens->node_ids.size(0);
+  if (!tokens->metadata.defined() || tokens->metadata.dim() != 1 || tokens->metadata.size(0) != n)
+    throw ShapeError("simformer: the query's metadata must be [" + std::to_string(n) + "] (one per token), got " +
+                     (tokens->metadata.defined() ? tokens->metadata.shape().str() : std::string("nothing")));
+  q.node_ids = tokens->node_ids.to(Device::cpu()).contiguous().to_vector<int64_t>();
+  for (size_t i = 0; i < q.node_ids.size(); ++i)
+    if (q.node_ids[i] < 0 || q.node_ids[i] >= num_nodes())
+      throw ValueError("simformer: token " + std::to_string(i) + " has node id " + std::to_string(q.node_ids[i]) +
+                       " outside [0, " + std::to_string(num_nodes()) + ")");
+  const std::vector<double> meta = tokens->metadata.to(Device::cpu()).to(DType::F64).contiguous().to_vector<double>();
+  for (size_t i = 0; i < meta.size(); ++i)
+    if (std::isinf(meta[i]))
+      throw ValueError("simformer: token " + std::to_string(i) + " has infinite metadata (NaN marks none)");
+  q.node_ids_tensor = from_vector(q.node_ids, {n});
+  q.metadata = tokens->metadata.to(Device::cpu()).to(DType::F32).contiguous();
+  q.attention = node_attention_mask(config_.attention, dag_, q.node_ids);
+  return q;
 }
 
 Tensor SimformerModel::score(const Tensor& x_t, const Tensor& observed, const Tensor& t) const {
+  return score_query(resolve(nullptr), x_t, observed, t);
+}
+
+Tensor SimformerModel::score(const TokenLayout& tokens, const Tensor& x_t, const Tensor& observed,
+                             const Tensor& t) const {
+  return score_query(resolve(&tokens), x_t, observed, t);
+}
+
+Tensor SimformerModel::score_query(const Query& q, const Tensor& x_t, const Tensor& observed, const Tensor& t) const {
   const int64_t batch = x_t.size(0);
   const Device dev = device();
   std::vector<float> stds(static_cast<size_t>(batch));
   const Tensor tc = t.to(Device::cpu()).to(DType::F32).contiguous();  // the SDE's σ(t) on the host
   for (int64_t b = 0; b < batch; ++b) stds[size_t(b)] = float(config_.sde.std(tc.data<float>()[b]));
   const Tensor std_t = from_vector(stds, {batch}).to(dev);
-  const Tensor observed_host = observed.to(Device::cpu());
-  const Tensor mask = on_device(attention_masks(config_.attention, dag_, observed_host), dev);
-  return net_->forward(x_t, observed.to(dev), tc.to(dev), std_t, Tensor(), mask);
+  if (!has_metadata()) {
+    const Tensor observed_host = observed.to(Device::cpu());
+    const Tensor mask = on_device(attention_masks(config_.attention, dag_, observed_host), dev);
+    return net_->forward(x_t, observed.to(dev), tc.to(dev), std_t, Tensor(), mask);
+  }
+  return net_->forward(x_t, observed.to(dev), tc.to(dev), std_t, q.node_ids_tensor.to(dev), on_device(q.attention, dev),
+                       q.metadata.to(dev));
+}
+
+Tensor SimformerModel::training_attention(const Tensor& observed) const {
+  if (has_metadata()) return train_attention_;
+  return attention_masks(config_.attention, dag_, observed.to(Device::cpu()));
 }
 
 Tensor SimformerModel::loss(const Tensor& x0, const Tensor& observed, const Tensor& t, const Tensor& eps) const {
+  return loss(x0, observed, t, eps, Tensor());
+}
+
+Tensor SimformerModel::loss(const Tensor& x0, const Tensor& observed, const Tensor& t, const Tensor& eps,
+                            const Tensor& metadata) const {
   // x0: [B, T] float32 standardised, on the model's device; eps: [B, T] float32; observed: [B, T]
-  // bool; t: [B] float32 (these three on any device: copied to x0's).
+  // bool; t: [B] float32; metadata [B, T] float32 with metadata tokens (these on any device:
+  // copied to x0's).
+  if (has_metadata() != metadata.defined())
+    throw ValueError(has_metadata() ? "simformer loss: this model has metadata tokens: give the batch's metadata"
+                                    : "simformer loss: metadata given to a model without metadata tokens");
   const int64_t batch = x0.size(0);
   const size_t nb = static_cast<size_t>(batch);
   const Device dev = x0.device();
@@ -230,8 +324,11 @@ Tensor SimformerModel::loss(const Tensor& x0, const Tensor& observed, const Tens
   const Tensor obs = observed.to(dev), noise = eps.to(dev);
   // Latent entries are noised, observed ones stay clean.
   const Tensor x_t = where(obs, x0, x0 * mean_t + noise * std_t);
-  const Tensor mask = on_device(attention_masks(config_.attention, dag_, observed.to(Device::cpu())), dev);
-  const Tensor s = net_->forward(x_t, obs, t.to(dev), std_t.reshape({batch}), Tensor(), mask);
+  const Tensor mask = on_device(training_attention(observed), dev);
+  const Tensor s = has_metadata()
+                       ? net_->forward(x_t, obs, t.to(dev), std_t.reshape({batch}), train_node_ids_.to(dev), mask,
+                                       metadata.to(dev))
+                       : net_->forward(x_t, obs, t.to(dev), std_t.reshape({batch}), Tensor(), mask);
   const Tensor target = -noise / std_t;
   const Tensor sq = where(obs, zeros_like(s), square(s - target));  // [B, T]
   return mean(sum(sq, {1}) * lambda);
@@ -240,6 +337,31 @@ Tensor SimformerModel::loss(const Tensor& x0, const Tensor& observed, const Tens
 TrainingSummary SimformerModel::train(const Tensor& joint, uint64_t seed,
                                       const std::function<void(const TrainingProgress&)>& on_progress,
                                       const std::atomic<bool>* stop) {
+  if (has_metadata())
+    throw ValueError("simformer: this model has metadata tokens: train(joint, metadata, seed) takes the metadata "
+                     "of every training token");
+  return train_impl(joint, nullptr, seed, on_progress, stop);
+}
+
+TrainingSummary SimformerModel::train(const Tensor& joint, const Tensor& metadata, uint64_t seed,
+                                      const std::function<void(const TrainingProgress&)>& on_progress,
+                                      const std::atomic<bool>* stop) {
+  if (!has_metadata())
+    throw ValueError("simformer: metadata given to a model without metadata tokens (network.metadata_dim = 0)");
+  if (metadata.dim() != 2 || joint.dim() != 2 || metadata.size(0) != joint.size(0) ||
+      metadata.size(1) != num_tokens())
+    throw ShapeError("simformer: training metadata must be [N, " + std::to_string(num_tokens()) +
+                     "] like the rows, got " + metadata.shape().str() + " for rows " + joint.shape().str());
+  const Tensor m64 = metadata.to(Device::cpu()).to(DType::F64).contiguous();
+  const double* m = m64.data<double>();
+  for (int64_t k = 0; k < m64.numel(); ++k)
+    if (std::isinf(m[k])) throw ValueError("simformer: training metadata contain inf (NaN marks a token without)");
+  return train_impl(joint, &m64, seed, on_progress, stop);
+}
+
+TrainingSummary SimformerModel::train_impl(const Tensor& joint, const Tensor* metadata, uint64_t seed,
+                                           const std::function<void(const TrainingProgress&)>& on_progress,
+                                           const std::atomic<bool>* stop) {
   const auto t_start = std::chrono::steady_clock::now();
   const TrainingOptions& o = config_.training;
   if (joint.dim() != 2 || joint.size(1) != num_tokens())
@@ -268,18 +390,54 @@ TrainingSummary SimformerModel::train(const Tensor& joint, uint64_t seed,
     Tensor mu = mean(train_rows, {0});
     Tensor sd = n_train > 1 ? sqrt(var(train_rows, {0})) : ones({tokens}, {.dtype = DType::F64});
     sd = where(gt(sd, 1e-8), sd, ones_like(sd));  // constant tokens keep their scale
+    if (has_metadata()) {
+      // Per node: pool the values of every token of a node (the time points of one series).
+      const int64_t nodes = num_nodes();
+      std::vector<double> sum_v(size_t(nodes), 0.0), count(size_t(nodes), 0.0);
+      const Tensor rows = train_rows.contiguous();
+      const double* r = rows.data<double>();
+      for (int64_t i = 0; i < n_train; ++i)
+        for (int64_t j = 0; j < tokens; ++j) {
+          sum_v[size_t(node_ids_[size_t(j)])] += r[i * tokens + j];
+          count[size_t(node_ids_[size_t(j)])] += 1;
+        }
+      std::vector<double> mu_v(size_t(nodes), 0.0), sd_v(size_t(nodes), 1.0), ss(size_t(nodes), 0.0);
+      for (int64_t k = 0; k < nodes; ++k)
+        if (count[size_t(k)] > 0) mu_v[size_t(k)] = sum_v[size_t(k)] / count[size_t(k)];
+      for (int64_t i = 0; i < n_train; ++i)
+        for (int64_t j = 0; j < tokens; ++j) {
+          const size_t k = size_t(node_ids_[size_t(j)]);
+          ss[k] += (r[i * tokens + j] - mu_v[k]) * (r[i * tokens + j] - mu_v[k]);
+        }
+      for (int64_t k = 0; k < nodes; ++k) {
+        const double c = count[size_t(k)];
+        const double s = c > 1 ? std::sqrt(ss[size_t(k)] / (c - 1)) : 1.0;
+        sd_v[size_t(k)] = s > 1e-8 ? s : 1.0;
+      }
+      mu = from_vector(mu_v, {nodes});
+      sd = from_vector(sd_v, {nodes});
+    }
     if (!o.z_score) {
-      mu = zeros({tokens}, {.dtype = DType::F64});
-      sd = ones({tokens}, {.dtype = DType::F64});
+      mu = zeros({num_nodes()}, {.dtype = DType::F64});
+      sd = ones({num_nodes()}, {.dtype = DType::F64});
     }
     norm_->mean.copy_(mu.to(DType::F32).to(device));
     norm_->std.copy_(sd.to(DType::F32).to(device));
   }
-  const Tensor mean_host = norm_->mean.to(Device::cpu()), std_host = norm_->std.to(Device::cpu());
+  // Per token of the training layout (the identity without metadata tokens).
+  const Tensor layout = from_vector(node_ids_, {tokens});
+  const Tensor mean_host = index_select(norm_->mean.to(Device::cpu()), 0, layout);
+  const Tensor std_host = index_select(norm_->std.to(Device::cpu()), 0, layout);
   const Tensor data = ((data64.to(DType::F32) - mean_host) / std_host).contiguous();  // [N, T]
   // Both splits on the training device once; each step gathers its rows there.
   const Tensor train_data = index_select(data, 0, train_idx).to(device);
   const Tensor val_data = index_select(data, 0, val_idx).to(device);
+  Tensor train_meta, val_meta;  // [N_train, T], [N_val, T] float32 (metadata tokens only)
+  if (metadata) {
+    const Tensor meta32 = metadata->to(DType::F32).contiguous();
+    train_meta = index_select(meta32, 0, train_idx).to(device);
+    val_meta = index_select(meta32, 0, val_idx).to(device);
+  }
 
   const int64_t total = o.steps > 0 ? o.steps
                                     : std::clamp<int64_t>(int64_t(o.steps_per_simulation * double(n)),
@@ -293,18 +451,18 @@ TrainingSummary SimformerModel::train(const Tensor& joint, uint64_t seed,
   const int64_t batch = std::min(o.batch_size, std::max<int64_t>(n_train, 1));
   const int64_t check_every = std::max<int64_t>(1, total / o.validation_checks);
 
-  auto batch_loss = [&](const Tensor& rows, Generator& g) {
+  auto batch_loss = [&](const Tensor& rows, const Tensor& meta, Generator& g) {
     const int64_t b = rows.size(0);
     const Tensor observed = sample_condition_masks(config_.condition_masks, b, theta_dim_, x_dim_, g);
     const Tensor t = uniform({b}, config_.sde.t_min, config_.sde.t_max, g);
     const Tensor eps = randn({b, tokens}, g);
-    return loss(rows, observed, t, eps);
+    return loss(rows, observed, t, eps, meta);
   };
   auto validation_loss = [&]() {
     NoGradGuard ng;
     Generator g = val_gen;  // the same noise at every check, so checks are comparable
     double total_loss = 0;
-    for (int64_t r = 0; r < o.validation_repeats; ++r) total_loss += host_value(batch_loss(val_data, g));
+    for (int64_t r = 0; r < o.validation_repeats; ++r) total_loss += host_value(batch_loss(val_data, val_meta, g));
     return total_loss / double(o.validation_repeats);
   };
 
@@ -321,9 +479,10 @@ TrainingSummary SimformerModel::train(const Tensor& joint, uint64_t seed,
     }
     const Tensor idx = randint(0, n_train, {batch}, gen).to(device);  // drawn on the host: same rows everywhere
     const Tensor rows = index_select(train_data, 0, idx);
+    const Tensor meta = metadata ? index_select(train_meta, 0, idx) : Tensor();
     opt.set_lr(lr(step));
     net_->zero_grad();
-    const Tensor l = batch_loss(rows, gen);
+    const Tensor l = batch_loss(rows, meta, gen);
     l.backward();
     if (o.agc_clip > 0) nn::adaptive_clip_grad(params, o.agc_clip);
     opt.step();
@@ -376,7 +535,8 @@ void SimformerModel::save(const std::string& path, const nlohmann::json& extra_m
   meta["simformer"] = config_.to_json();
   meta["theta_dim"] = theta_dim_;
   meta["x_dim"] = x_dim_;
-  meta["dag"] = dag_.data;
+  meta["dag"] = dag_.data;  // over the nodes
+  if (has_metadata()) meta["node_ids"] = node_ids_;
   nn::save_checkpoint(root, path, meta);
 }
 
@@ -389,11 +549,21 @@ std::unique_ptr<SimformerModel> SimformerModel::load(const std::string& path, nl
   const int64_t theta_dim = meta["theta_dim"].get<int64_t>(), x_dim = meta["x_dim"].get<int64_t>();
   const auto dag_bytes = meta["dag"].get<std::vector<uint8_t>>();
   const int64_t tokens = theta_dim + x_dim;
-  if (theta_dim <= 0 || x_dim < 0 || int64_t(dag_bytes.size()) != tokens * tokens)
+  const bool with_metadata = meta.contains("node_ids");
+  const int64_t nodes = with_metadata ? config.network.num_nodes : tokens;
+  if (theta_dim <= 0 || x_dim < 0 || nodes <= 0 || int64_t(dag_bytes.size()) != nodes * nodes ||
+      with_metadata != (config.network.metadata_dim > 0))
     throw IOError("simformer: " + path + " has an inconsistent model description");
-  Tensor dag = Tensor::empty({tokens, tokens}, DType::Bool);
-  for (int64_t k = 0; k < tokens * tokens; ++k) dag.data<bool>()[k] = dag_bytes[size_t(k)] != 0;
-  auto model = std::make_unique<SimformerModel>(config, theta_dim, x_dim, dag);
+  Tensor dag = Tensor::empty({nodes, nodes}, DType::Bool);
+  for (int64_t k = 0; k < nodes * nodes; ++k) dag.data<bool>()[k] = dag_bytes[size_t(k)] != 0;
+  std::unique_ptr<SimformerModel> model;
+  if (with_metadata) {
+    const auto ids = meta["node_ids"].get<std::vector<int64_t>>();
+    if (int64_t(ids.size()) != tokens) throw IOError("simformer: " + path + " has an inconsistent model description");
+    model = std::make_unique<SimformerModel>(config, theta_dim, x_dim, dag, from_vector(ids, {tokens}));
+  } else {
+    model = std::make_unique<SimformerModel>(config, theta_dim, x_dim, dag);
+  }
   SimformerState root(model->net_, model->norm_);
   nn::load_checkpoint(root, path);
   if (extra_metadata) *extra_metadata = meta;

@@ -17,6 +17,12 @@
 // Values are standardised per token with the training data's mean and std (stored in the
 // model) unless `z_score` is off; the SDE then acts on standardised values, so σ_max = 15
 // covers every task's scale.
+//
+// Function-valued variables (metadata tokens, docs/function_valued.md): with
+// config.network.metadata_dim > 0 the model is built over nodes, not tokens. Each token names its
+// node (the time points of one series share one) and carries a scalar of metadata (e.g. its
+// time; NaN for none); the DAG is over nodes, standardisation is per node, and a query may have
+// any number of tokens T' (TokenLayout), not only the training layout's T.
 #pragma once
 
 #include <atomic>
@@ -98,18 +104,34 @@ struct TrainingSummary {
   bool stopped_early = false, interrupted = false;
 };
 
-// Per-token standardisation: z = (v − mean) / std, saved with the model.
+// Per-node standardisation: z = (v − mean) / std, saved with the model. Without metadata tokens
+// every token is its own node, so this is per token.
 class Standardizer : public nn::Module {
  public:
-  explicit Standardizer(int64_t tokens);
+  explicit Standardizer(int64_t nodes);
   std::string type_name() const override { return "Standardizer"; }
-  Tensor mean, std;  // [T] float32
+  Tensor mean, std;  // [num_nodes] float32
+};
+
+// The tokens of a query to a model with metadata tokens: which node each of the T' tokens
+// belongs to and its metadata. T' is free (the transformer is length-agnostic).
+struct TokenLayout {
+  Tensor node_ids;  // [T'] int64, each in [0, num_nodes)
+  Tensor metadata;  // [T'] float32/64, finite or NaN (none, e.g. a parameter)
+
+  int64_t size() const { return node_ids.defined() ? node_ids.size(0) : 0; }
 };
 
 class SimformerModel {
  public:
   // dag: [T, T] bool over (θ, x), θ first (Task::dag()).
   SimformerModel(SimformerConfig config, int64_t theta_dim, int64_t x_dim, const Tensor& dag);
+  // A model with metadata tokens (config.network.metadata_dim > 0, ValueError otherwise).
+  // node_dag: [num_nodes, num_nodes] bool DAG over the nodes (row = child); node_ids: [T] int64,
+  // the node of each token of the training layout, θ tokens first (T = theta_dim + x_dim; every
+  // node must appear). Attention: dense, or undirected (the node graph expanded to the tokens).
+  SimformerModel(SimformerConfig config, int64_t theta_dim, int64_t x_dim, const Tensor& node_dag,
+                 const Tensor& node_ids);
 
   // joint: [N, T] float64 or float32 rows (θ, x), all finite. Trains in place, on the device the
   // model lives on (to()): the standardised training and validation rows are copied there once;
@@ -117,6 +139,12 @@ class SimformerModel {
   // attention masks) are drawn on the host, as on the CPU, and copied once per batch, so a seed
   // gives the same batches on every device.
   TrainingSummary train(const Tensor& joint, uint64_t seed,
+                        const std::function<void(const TrainingProgress&)>& on_progress = {},
+                        const std::atomic<bool>* stop = nullptr);
+  // The same for a model with metadata tokens: metadata [N, T] (float32/64; finite, or NaN where a
+  // token has none), the metadata of each training row's tokens (e.g. its random times).
+  // Standardisation pools the values of all tokens of a node.
+  TrainingSummary train(const Tensor& joint, const Tensor& metadata, uint64_t seed,
                         const std::function<void(const TrainingProgress&)>& on_progress = {},
                         const std::atomic<bool>* stop = nullptr);
 
@@ -133,6 +161,12 @@ class SimformerModel {
                 uint64_t seed, const SamplingOptions& options) const;
   // θ | x_o: x_o [x_dim] or [1, x_dim] -> [n, theta_dim]. NaN entries of x_o are missing.
   Tensor sample_posterior(const Tensor& x_o, int64_t n, uint64_t seed) const;
+  // Queries to a model with metadata tokens: `tokens` gives the T' tokens' nodes and metadata;
+  // values / observed / constraints are over those T' tokens, as above. Returns [n, T'].
+  Tensor sample(const TokenLayout& tokens, const Tensor& values, const Tensor& observed, int64_t n,
+                uint64_t seed) const;
+  Tensor sample(const TokenLayout& tokens, const Tensor& values, const Tensor& observed,
+                const Constraints& constraints, int64_t n, uint64_t seed, const SamplingOptions& options) const;
 
   // Many queries in one batched integration (conditional_sampling.h): values [M, T], observed
   // [M, T] or [T] bool -> [M, n, T] float64 in the data's units. Query q's samples follow the
@@ -152,10 +186,15 @@ class SimformerModel {
   // ODE (log_prob.h). observed: [T] bool. Returns [n] float64. Autodiff through the network: the
   // exact divergence costs one backward pass per latent entry per evaluation.
   Tensor log_prob(const Tensor& points, const Tensor& observed, const LogProbOptions& options, uint64_t seed) const;
+  // The same over the T' tokens of a query to a model with metadata tokens: points [n, T'].
+  Tensor log_prob(const TokenLayout& tokens, const Tensor& points, const Tensor& observed,
+                  const LogProbOptions& options, uint64_t seed) const;
 
   // The score in standardised units: x_t [B, T] on the model's device, observed [B, T], t [B]
   // (float32; either on any device) -> [B, T] on the model's device.
   Tensor score(const Tensor& x_t, const Tensor& observed, const Tensor& t) const;
+  // The same over the T' tokens of a query (models with metadata tokens).
+  Tensor score(const TokenLayout& tokens, const Tensor& x_t, const Tensor& observed, const Tensor& t) const;
 
   // Moves the network and the standardisation to `device`, in place.
   void to(Device device);
@@ -167,16 +206,24 @@ class SimformerModel {
   void set_sampling_options(const SamplingOptions& options);
   int64_t theta_dim() const { return theta_dim_; }
   int64_t x_dim() const { return x_dim_; }
-  int64_t num_tokens() const { return theta_dim_ + x_dim_; }
+  int64_t num_tokens() const { return theta_dim_ + x_dim_; }  // of the training layout
+  // Metadata tokens (function-valued variables) are on: queries need a TokenLayout.
+  bool has_metadata() const { return config_.network.metadata_dim > 0; }
+  int64_t num_nodes() const { return config_.network.num_nodes; }
+  // The training layout's node of each token ([T]; 0..T-1 without metadata tokens).
+  const std::vector<int64_t>& node_ids() const { return node_ids_; }
   ScoreNetwork& network() { return *net_; }
   const ScoreNetwork& network() const { return *net_; }
-  const BoolMatrix& dag() const { return dag_; }
-  // Per-token standardisation (buffers of the network's state dict, saved with the model).
+  const BoolMatrix& dag() const { return dag_; }  // over the nodes (= tokens without metadata)
+  // Per-node standardisation (buffers of the network's state dict, saved with the model).
   const Tensor& data_mean() const { return norm_->mean; }
   const Tensor& data_std() const { return norm_->std; }
 
   // Denoising score-matching loss of a batch in standardised units (exposed for tests).
   Tensor loss(const Tensor& x0, const Tensor& observed, const Tensor& t, const Tensor& eps) const;
+  // The same with metadata tokens: metadata [B, T] float32 (the training layout's node ids).
+  Tensor loss(const Tensor& x0, const Tensor& observed, const Tensor& t, const Tensor& eps,
+              const Tensor& metadata) const;
 
   void save(const std::string& path, const nlohmann::json& extra_metadata) const;
   // Rebuilds a model from a checkpoint written by save(); returns the extra metadata too.
@@ -185,15 +232,36 @@ class SimformerModel {
  private:
   // The network as the integrators see it (conditional_sampling.h's MaskedScoreFunction): host
   // tensors in and out, evaluated on the model's device.
-  std::function<Tensor(const Tensor& x_t, const Tensor& observed, double t)> network_score() const;
-  // The common path of sample() and sample_batched(): values [M, T] float64 in the data's units,
-  // observed [T] or [M, T] -> [M·n, T] float64 in the data's units, observed entries copied exactly.
-  Tensor sample_queries(const Tensor& values, const Tensor& observed, const Constraints& constraints, int64_t n,
-                        uint64_t seed, const SamplingOptions& options) const;
+  // A query's tokens, checked and resolved on the host (the training layout when `tokens` is null).
+  struct Query {
+    std::vector<int64_t> node_ids;
+    Tensor node_ids_tensor;  // [T'] int64, host
+    Tensor metadata;         // [T'] float32 host, undefined without metadata tokens
+    Tensor attention;        // the query's attention mask for Dense/Undirected with metadata tokens
+    int64_t size() const { return int64_t(node_ids.size()); }
+  };
+  Query resolve(const TokenLayout* tokens) const;
+  std::function<Tensor(const Tensor& x_t, const Tensor& observed, double t)> network_score(const Query& q) const;
+  Tensor score_query(const Query& q, const Tensor& x_t, const Tensor& observed, const Tensor& t) const;
+  // The common path of every sample(): values [M, T'] float64 in the data's units (M queries over
+  // the same tokens), observed [T'] or [M, T'] -> [M·n, T'] float64 in the data's units, observed
+  // entries copied exactly.
+  Tensor sample_query(const Query& q, const Tensor& values, const Tensor& observed, const Constraints& constraints,
+                      int64_t n, uint64_t seed, const SamplingOptions& options) const;
+  Tensor log_prob_query(const Query& q, const Tensor& points, const Tensor& observed, const LogProbOptions& options,
+                        uint64_t seed) const;
+  TrainingSummary train_impl(const Tensor& joint, const Tensor* metadata, uint64_t seed,
+                             const std::function<void(const TrainingProgress&)>& on_progress,
+                             const std::atomic<bool>* stop);
+  // The network's attention mask for a batch of condition masks [B, T] of the training layout.
+  Tensor training_attention(const Tensor& observed) const;
 
   SimformerConfig config_;
   int64_t theta_dim_, x_dim_;
   BoolMatrix dag_;
+  std::vector<int64_t> node_ids_;
+  Tensor train_node_ids_;  // [T] int64 on the model's device (metadata tokens only)
+  Tensor train_attention_;  // the training layout's node mask on the host (metadata tokens, undirected)
   std::shared_ptr<ScoreNetwork> net_;
   std::shared_ptr<Standardizer> norm_;
 };

@@ -1,0 +1,50 @@
+// The Simformer on function-valued tasks (metadata tokens; docs/function_valued.md): a query is
+// a list of points (variable, metadata, value), e.g. ("prey", 7.5, 0.83) or ("alpha", NaN, NaN),
+// whatever their number; the variables are the model's nodes, named. This file turns such lists
+// into token layouts and back, and holds the recipe for Lotka–Volterra at irregular times
+// (sbi/tasks/lotka_volterra_irregular.h).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "sbi/simformer/simformer.h"
+#include "sbi/tasks/lotka_volterra_irregular.h"
+
+namespace amor::sbi::simformer {
+
+// One token of a query: its node, its metadata (NaN: none) and its value (NaN: latent, sampled).
+struct FunctionValuedPoint {
+  int64_t node = 0;
+  double metadata = 0;
+  double value = 0;
+};
+
+// Samples every point whose value is NaN given the others (the model must have metadata
+// tokens). Returns [n, points] float64, observed values copied.
+Tensor sample_points(const SimformerModel& model, const std::vector<FunctionValuedPoint>& points, int64_t n,
+                     uint64_t seed);
+Tensor sample_points(const SimformerModel& model, const std::vector<FunctionValuedPoint>& points, int64_t n,
+                     uint64_t seed, const SamplingOptions& options);
+
+// ---- Lotka–Volterra at irregular times -------------------------------------------------------
+
+// The recipe (docs/results.md): dense attention, 4 layers, d = 12 + 12 + 12 + 6 = 42, metadata
+// frequencies ~ N(0, 0.5²) for times in [0, 15], batch 250, 5000 steps, 100 Euler–Maruyama steps.
+SimformerConfig lotka_volterra_irregular_config();
+
+// Simulates `simulations` rows with `times_per_series` random times per series (seed) and trains
+// a model on them (seed + 1). on_progress as SimformerModel::train.
+std::unique_ptr<SimformerModel> train_lotka_volterra_irregular(
+    int64_t simulations, int64_t times_per_series, const SimformerConfig& config, uint64_t seed,
+    const std::function<void(const TrainingProgress&)>& on_progress = {}, const std::atomic<bool>* stop = nullptr);
+
+// θ | points: [n, 4] posterior samples of a Lotka–Volterra model at an observation.
+Tensor lotka_volterra_posterior(const SimformerModel& model, const tasks::LotkaVolterraIrregular::Points& points,
+                                int64_t n, uint64_t seed, const SamplingOptions& options);
+
+}  // namespace amor::sbi::simformer
