@@ -5,10 +5,12 @@
 //
 //   lotka_volterra [--model FILE] [--simulations N] [--steps S] [--batch B] [--counts 5,10,20]
 //                  [--observations K] [--n N] [--sampling-steps S] [--cache DIR] [--seed S]
-//                  [--references-only 1]
+//                  [--references-only 1] [--continue-steps S --save FILE]
 //
 // --model FILE: loaded when it exists, else the model is trained and saved there.
 // --references-only 1: only compute (and cache, with --cache) the reference posteriors.
+// --continue-steps S: train a loaded model S more steps on the same simulations (same --seed and
+// --simulations), with a fresh learning-rate schedule, and save it to --save FILE.
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -31,6 +33,8 @@ int main(int argc, char** argv) {
     eval.sampling = config.sampling;
     uint64_t seed = 1;
     bool references_only = false;
+    int64_t continue_steps = 0;
+    std::string save_path;
     for (int i = 1; i < argc; ++i) {
       const std::string flag = argv[i];
       if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value");
@@ -46,6 +50,8 @@ int main(int argc, char** argv) {
       else if (flag == "--cache") eval.cache_dir = v;
       else if (flag == "--seed") seed = std::stoull(v);
       else if (flag == "--references-only") references_only = v == "1";
+      else if (flag == "--continue-steps") continue_steps = std::stoll(v);
+      else if (flag == "--save") save_path = v;
       else throw std::invalid_argument("unknown flag " + flag);
     }
     eval.counts.clear();
@@ -67,8 +73,32 @@ int main(int argc, char** argv) {
     }
     std::unique_ptr<sf::SimformerModel> model;
     if (!model_path.empty() && std::filesystem::exists(model_path)) {
-      model = sf::SimformerModel::load(model_path, nullptr);
+      nlohmann::json meta;
+      model = sf::SimformerModel::load(model_path, &meta);
       std::printf("loaded %s\n", model_path.c_str());
+      if (continue_steps > 0) {
+        if (save_path.empty()) throw std::invalid_argument("--continue-steps needs --save FILE");
+        using LV = amor::sbi::tasks::LotkaVolterraIrregular;
+        const LV::TrainingData data = LV::training_data(simulations, 20, seed);  // the same simulations
+        sf::TrainingOptions more = model->config().training;
+        more.steps = continue_steps;
+        model->set_training_options(more);
+        const auto t0 = std::chrono::steady_clock::now();
+        model->train(data.joint, data.metadata, seed + 2, [](const sf::TrainingProgress& p) {
+          std::printf("step %lld/%lld  loss %.4f  %.0f s\n", static_cast<long long>(p.step),
+                      static_cast<long long>(p.total_steps), p.train_loss, p.elapsed_s);
+          std::fflush(stdout);
+        });
+        std::printf("continued %lld steps in %.0f s\n", static_cast<long long>(continue_steps),
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        meta.erase("simformer");
+        meta.erase("theta_dim");
+        meta.erase("x_dim");
+        meta.erase("dag");
+        meta.erase("node_ids");
+        model->save(save_path, meta);
+        std::printf("wrote %s\n", save_path.c_str());
+      }
     } else {
       const auto t0 = std::chrono::steady_clock::now();
       model = sf::train_lotka_volterra_irregular(

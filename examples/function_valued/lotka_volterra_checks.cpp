@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -77,6 +78,17 @@ std::vector<LvEvaluationRow> evaluate_lotka_volterra(const amor::sbi::simformer:
       row.sampling_seconds = seconds_since(t0);
       row.c2st = amor::sbi::c2st(ref, samples);
       if (verbose) {
+        // Per parameter: reference mean ± std, then the model's.
+        for (int64_t j = 0; j < LV::kParameters; ++j) {
+          double mr = 0, vr = 0, mm = 0, vm = 0;
+          const int64_t nr = ref.size(0), nm = samples.size(0);
+          for (int64_t i = 0; i < nr; ++i) mr += ref.data<double>()[i * 4 + j] / double(nr);
+          for (int64_t i = 0; i < nr; ++i) vr += std::pow(ref.data<double>()[i * 4 + j] - mr, 2) / double(nr - 1);
+          for (int64_t i = 0; i < nm; ++i) mm += samples.data<double>()[i * 4 + j] / double(nm);
+          for (int64_t i = 0; i < nm; ++i) vm += std::pow(samples.data<double>()[i * 4 + j] - mm, 2) / double(nm - 1);
+          std::printf("  %-6s true %.3f  reference %.3f ± %.3f  model %.3f ± %.3f\n", LV::node_names()[size_t(j)].c_str(),
+                      row.theta_o[size_t(j)], mr, std::sqrt(vr), mm, std::sqrt(vm));
+        }
         std::printf("times per series %2lld, observation %lld (theta_o %.3f %.3f %.3f %.3f): C2ST %.3f  "
                     "(reference: %.0f SMC stages, %.0f s; sampling %.0f s)\n",
                     static_cast<long long>(count), static_cast<long long>(index), row.theta_o[0], row.theta_o[1],

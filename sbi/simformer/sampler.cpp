@@ -42,6 +42,11 @@ void SimformerModel::set_sampling_options(const SamplingOptions& options) {
   config_.sampling = options;
 }
 
+void SimformerModel::set_training_options(const TrainingOptions& options) {
+  options.validate();
+  config_.training = options;
+}
+
 Tensor SimformerModel::sample(const Tensor& values, const Tensor& observed, int64_t n, uint64_t seed) const {
   return sample(values, observed, n, seed, config_.sampling);
 }

@@ -204,6 +204,9 @@ class SimformerModel {
   // The sampler used by sample() without explicit options (a loaded model keeps the one it was
   // trained with until this changes it). ValueError on invalid options.
   void set_sampling_options(const SamplingOptions& options);
+  // The training options the next train() call uses (e.g. more steps to continue training a
+  // loaded model: train() starts from the current weights). ValueError on invalid options.
+  void set_training_options(const TrainingOptions& options);
   int64_t theta_dim() const { return theta_dim_; }
   int64_t x_dim() const { return x_dim_; }
   int64_t num_tokens() const { return theta_dim_ + x_dim_; }  // of the training layout
