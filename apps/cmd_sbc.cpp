@@ -3,6 +3,7 @@
 // the input of `amor plot --sbc`), DIR/sbc.svg (rank histograms) and DIR/sbc.json (per-parameter
 // KS / chi-square p-values, whether the ECDF stays in its simultaneous band, the verdict), and
 // prints a table. The exit status is 0 whether or not the check passes; sbc.json says.
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -60,7 +61,28 @@ int run_sbc(const SbcArgs& a) {
                       {"alpha", o.check.alpha},
                       {"chi2_bins", c.uniformity.num_bins},
                       {"passed", c.passed}};
-  std::vector<std::vector<std::string>> rows = {{"parameter", "KS p", "chi2 p", "ECDF in band", "passed"}};
+  // Contraction: the posterior's spread against the prior's, so that a posterior that merely
+  // returns the prior (which SBC cannot tell from an exact one) shows. sd ratio per parameter:
+  // sqrt(mean over rounds of the posterior variance) / the sd of the true θ over the rounds.
+  const int64_t rounds = run.ranks.size(0), d = run.ranks.size(1), l = a.draws;
+  std::vector<double> sd_ratio(static_cast<size_t>(d));
+  {
+    const double* th = run.theta.data<double>();
+    const double* dr = run.draws.data<double>();
+    for (int64_t p = 0; p < d; ++p) {
+      double m = 0, v = 0, post_var = 0;
+      for (int64_t i = 0; i < rounds; ++i) m += th[i * d + p] / double(rounds);
+      for (int64_t i = 0; i < rounds; ++i) v += (th[i * d + p] - m) * (th[i * d + p] - m) / double(rounds - 1 > 0 ? rounds - 1 : 1);
+      for (int64_t i = 0; i < rounds; ++i) {
+        double pm = 0, pv = 0;
+        for (int64_t k = 0; k < l; ++k) pm += dr[(i * l + k) * d + p] / double(l);
+        for (int64_t k = 0; k < l; ++k) pv += (dr[(i * l + k) * d + p] - pm) * (dr[(i * l + k) * d + p] - pm);
+        post_var += pv / double(l > 1 ? l - 1 : 1) / double(rounds);
+      }
+      sd_ratio[size_t(p)] = v > 0 ? std::sqrt(post_var / v) : 0.0;
+    }
+  }
+  std::vector<std::vector<std::string>> rows = {{"parameter", "KS p", "chi2 p", "ECDF in band", "post/prior sd", "passed"}};
   for (size_t p = 0; p < names.size(); ++p) {
     j["parameters"].push_back({{"name", names[p]},
                                {"ks_statistic", c.uniformity.ks_statistic[p]},
@@ -69,11 +91,13 @@ int run_sbc(const SbcArgs& a) {
                                {"chi2_pvalue", c.uniformity.chi2_pvalue[p]},
                                {"ecdf_inside_band", bool(c.ecdf.inside[p])},
                                {"ecdf_log_gamma", c.ecdf.log_gamma[p]},
+                               {"posterior_to_prior_sd", sd_ratio[p]},
                                {"passed", bool(c.parameter_passed[p])}});
-    char ks[32], chi[32];
+    char ks[32], chi[32], sd[32];
     std::snprintf(ks, sizeof ks, "%.3f", c.uniformity.ks_pvalue[p]);
     std::snprintf(chi, sizeof chi, "%.3f", c.uniformity.chi2_pvalue[p]);
-    rows.push_back({names[p], ks, chi, c.ecdf.inside[p] ? "yes" : "no", c.parameter_passed[p] ? "yes" : "NO"});
+    std::snprintf(sd, sizeof sd, "%.2f", sd_ratio[p]);
+    rows.push_back({names[p], ks, chi, c.ecdf.inside[p] ? "yes" : "no", sd, c.parameter_passed[p] ? "yes" : "NO"});
   }
   write_file_atomically((dir / "sbc.json").string(), j.dump(2) + "\n", "amor sbc");
   print_table(stdout, rows);

@@ -188,10 +188,36 @@ bool sird_states(double gamma, double delta, const double* beta_grid, double ini
     dy[2] = gamma * y[1];
     dy[3] = delta * y[1];
   };
-  const double y0[4] = {1.0, initial_infected, 0.0, 0.0};
-  std::vector<double> out(size_t(4 * n));
-  if (!solve_ode(rhs, 4, kSirdStart, y0, times, n, out.data()).ok()) return false;
-  std::copy(out.begin(), out.end(), states);
+  // β is piecewise linear, so the right-hand side has a kink at every grid point; the adaptive
+  // solver's error estimate is unreliable across a kink (a 2e-6 error against an exact twin when
+  // stepping over them), so the solve restarts at each grid point and sees a smooth β in between.
+  for (int64_t k = 1; k < n; ++k)
+    if (times[k] < times[k - 1]) return false;
+  if (times[0] < kSirdStart) return false;
+  double y[4] = {1.0, initial_infected, 0.0, 0.0};
+  int64_t next = 0;
+  while (next < n && times[next] == kSirdStart) {
+    std::copy(y, y + 4, states + 4 * next);
+    ++next;
+  }
+  std::vector<double> t_save, out;
+  for (int j = 0; j + 1 < kSirdGridPoints && next < n; ++j) {
+    const double a = grid[size_t(j)], b = grid[size_t(j + 1)];
+    const bool last = j + 2 == kSirdGridPoints;  // times beyond the grid: β held constant
+    t_save.clear();
+    int64_t first = next;
+    while (next < n && (times[next] <= b || last)) t_save.push_back(times[next++]);
+    if (t_save.empty() || t_save.back() < b) t_save.push_back(b);
+    out.resize(4 * t_save.size());
+    if (!solve_ode(rhs, 4, a, y, t_save.data(), int64_t(t_save.size()), out.data()).ok()) {
+      std::fill(states, states + 4 * n, kNaN);
+      return false;
+    }
+    for (int64_t k = first; k < next; ++k) std::copy(&out[size_t(4 * (k - first))], &out[size_t(4 * (k - first) + 4)], states + 4 * k);
+    // Carry the state at b (the row of b itself: the last save point) into the next interval.
+    std::copy(&out[out.size() - 4], &out[out.size()], y);
+    if (last) break;
+  }
   return true;
 }
 
