@@ -98,6 +98,29 @@ struct PlotArgs {
 };
 int run_plot(const PlotArgs& args);
 
+// `amor sbc` (apps/cmd_sbc.cpp): simulation-based calibration of a saved posterior on its task.
+struct SbcArgs {
+  std::string model;
+  int64_t n = 200;      // SBC rounds (simulations)
+  int64_t draws = 100;  // posterior draws per round
+  uint64_t seed = 0;
+  std::string out;      // directory
+  std::string data_dir;
+};
+int run_sbc(const SbcArgs& args);
+
+// `amor ppc` (apps/cmd_ppc.cpp): posterior predictive check at one observation.
+struct PpcArgs {
+  std::string model;
+  std::string observation;  // one-row CSV (x columns, or an `amor simulate` row), or empty
+  int num_observation = 0;  // 1-based, or 0
+  int64_t n = 200;
+  uint64_t seed = 0;
+  std::string out;          // directory
+  std::string data_dir;
+};
+int run_ppc(const PpcArgs& args);
+
 int run_version();
 int run_demo(int64_t steps, uint64_t seed);
 

@@ -106,6 +106,7 @@ const std::vector<BuiltinTask>& builtin_tasks() {
       {"lotka_volterra", tasks::make_lotka_volterra},
       {"tree", tasks::make_tree},
       {"hmm", tasks::make_hmm},
+      {"sird", tasks::make_sird},
   };
   return table;
 }

@@ -19,5 +19,6 @@ TaskPtr make_lotka_volterra(const TaskOptions& options);
 // The Simformer's tasks (../shared/reference/simformer.md §6)
 TaskPtr make_tree(const TaskOptions& options);
 TaskPtr make_hmm(const TaskOptions& options);
+TaskPtr make_sird(const TaskOptions& options);
 
 }  // namespace amor::sbi::tasks
