@@ -193,6 +193,16 @@ void print_table(std::FILE* out, const std::vector<std::vector<std::string>>& ro
   }
 }
 
+sbi::TaskPtr task_of_model(const std::string& task_name, const std::string& model_path, const std::string& data_dir,
+                           const std::string& needs) {
+  try {
+    return sbi::make_task(task_name, {.data_dir = data_dir});
+  } catch (const ValueError&) {
+    throw ValueError(detail::concat("--model '", model_path, "' is a model of task '", task_name,
+                                    "', which is not registered here: ", needs));
+  }
+}
+
 std::string format_seconds(double s) {
   char buf[64];
   if (!std::isfinite(s) || s < 0) return "?";

@@ -13,6 +13,7 @@
 
 #include "apps/plot/pair_plot.h"
 #include "core/tensor.h"
+#include "sbi/task.h"
 
 namespace amor::apps {
 
@@ -59,6 +60,12 @@ void write_table(const std::string& path, const std::vector<std::string>& names,
 
 // Column-aligned rows (the first row is the header), two spaces apart.
 void print_table(std::FILE* out, const std::vector<std::vector<std::string>>& rows);
+
+// The task a saved model names (task_name, read from the checkpoint at model_path), made with
+// data_dir; ValueError naming the model and saying what the command `needs` when that task is not
+// registered here.
+sbi::TaskPtr task_of_model(const std::string& task_name, const std::string& model_path, const std::string& data_dir,
+                           const std::string& needs);
 
 // "1.23 s", "2 min 05 s", "1 h 02 min".
 std::string format_seconds(double s);

@@ -54,13 +54,7 @@ int run_ppc(const PpcArgs& a) {
   AMOR_CHECK(sources == 1, ValueError, "give exactly one of --observation FILE and --num-observation K");
   ensure_output_dir("--out", a.out);
   const sbi::PosteriorPtr posterior = sbi::load_posterior(a.model);
-  sbi::TaskPtr task;
-  try {
-    task = sbi::make_task(posterior->task_name(), {.data_dir = a.data_dir});
-  } catch (const ValueError&) {
-    throw ValueError(detail::concat("--model '", a.model, "' is a model of task '", posterior->task_name(),
-                                    "', which is not registered here: the check needs its simulator"));
-  }
+  const sbi::TaskPtr task = task_of_model(posterior->task_name(), a.model, a.data_dir, "the check needs its simulator");
   Tensor x_o;
   if (!a.observation.empty()) {
     x_o = read_observation(a.observation, *task);

@@ -25,13 +25,7 @@ namespace amor::apps {
 int run_sbc(const SbcArgs& a) {
   ensure_output_dir("--out", a.out);
   const sbi::PosteriorPtr posterior = sbi::load_posterior(a.model);
-  sbi::TaskPtr task;
-  try {
-    task = sbi::make_task(posterior->task_name(), {.data_dir = a.data_dir});
-  } catch (const ValueError&) {
-    throw ValueError(detail::concat("--model '", a.model, "' is a model of task '", posterior->task_name(),
-                                    "', which is not registered here: SBC needs its prior and simulator"));
-  }
+  const sbi::TaskPtr task = task_of_model(posterior->task_name(), a.model, a.data_dir, "SBC needs its prior and simulator");
   const auto dir = std::filesystem::path(a.out);
   std::fprintf(stderr, "amor sbc: %lld simulations of %s, %lld posterior draws each\n",
                static_cast<long long>(a.n), task->name().c_str(), static_cast<long long>(a.draws));
