@@ -238,6 +238,9 @@ SimformerModel::Query SimformerModel::resolve(const TokenLayout* tokens) const {
                        "node ids and metadata (TokenLayout)");
     q.node_ids = node_ids_;
     q.node_ids_tensor = from_vector(node_ids_, {int64_t(node_ids_.size())});
+    // Dense and undirected masks do not depend on the condition mask: built once per query, not
+    // once per score call (every step of every sampler).
+    if (config_.attention != AttentionMaskKind::Directed) q.attention = attention_masks(config_.attention, dag_, Tensor());
     return q;
   }
   if (!has_metadata())
@@ -282,9 +285,11 @@ Tensor SimformerModel::score_query(const Query& q, const Tensor& x_t, const Tens
   for (int64_t b = 0; b < batch; ++b) stds[size_t(b)] = float(config_.sde.std(tc.data<float>()[b]));
   const Tensor std_t = from_vector(stds, {batch}).to(dev);
   if (!has_metadata()) {
-    const Tensor observed_host = observed.to(Device::cpu());
-    const Tensor mask = on_device(attention_masks(config_.attention, dag_, observed_host), dev);
-    return net_->forward(x_t, observed.to(dev), tc.to(dev), std_t, Tensor(), mask);
+    // Only the directed mask follows each row's condition mask.
+    const Tensor mask = config_.attention == AttentionMaskKind::Directed
+                            ? attention_masks(config_.attention, dag_, observed.to(Device::cpu()))
+                            : q.attention;
+    return net_->forward(x_t, observed.to(dev), tc.to(dev), std_t, Tensor(), on_device(mask, dev));
   }
   return net_->forward(x_t, observed.to(dev), tc.to(dev), std_t, q.node_ids_tensor.to(dev), on_device(q.attention, dev),
                        q.metadata.to(dev));

@@ -240,7 +240,7 @@ class SimformerModel {
     std::vector<int64_t> node_ids;
     Tensor node_ids_tensor;  // [T'] int64, host
     Tensor metadata;         // [T'] float32 host, undefined without metadata tokens
-    Tensor attention;        // the query's attention mask for Dense/Undirected with metadata tokens
+    Tensor attention;        // the query's attention mask for Dense/Undirected (undefined: dense or directed)
     int64_t size() const { return int64_t(node_ids.size()); }
   };
   Query resolve(const TokenLayout* tokens) const;
