@@ -123,13 +123,14 @@ int run_sample(const SampleArgs& a) {
     const bool simformer = dynamic_cast<sbi::simformer::SimformerPosterior*>(posterior.get()) != nullptr;
     for (int64_t j = 0; j < xv.numel(); ++j) {
       const double v = xv.data<double>()[j];
+      if (!std::isinf(v) && (!std::isnan(v) || simformer)) continue;
       const size_t column = static_cast<size_t>(j % posterior->x_dim());
       const std::string row = obs.values.size(0) > 1 ? ", row " + std::to_string(j / posterior->x_dim() + 1) : "";
       AMOR_CHECK(!std::isinf(v), ValueError, "--observation '", a.observation, "'", row, ": column '",
                  obs.header[column], "' is infinite");
-      AMOR_CHECK(!std::isnan(v) || simformer, ValueError, "--observation '", a.observation, "'", row, ": column '",
-                 obs.header[column], "' is missing (empty or NaN); only a simformer model samples "
-                 "missing entries, ", model_desc, " does not");
+      throw ValueError(detail::concat("--observation '", a.observation, "'", row, ": column '", obs.header[column],
+                                      "' is missing (empty or NaN); only a simformer model samples missing entries, ",
+                                      model_desc, " does not"));
     }
   } else {
     AMOR_CHECK(task != nullptr, ValueError, "--num-observation: ", model_desc,

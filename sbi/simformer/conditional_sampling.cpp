@@ -51,12 +51,12 @@ Tensor sample_conditionals_standardised(const MaskedScoreFunction& score, const 
     for (int64_t i = 0; i < tokens; ++i) {
       const int64_t k = q * tokens + i;
       if (!ob[k]) continue;
-      const std::string where_ = queries > 1 ? " of query " + std::to_string(q) : std::string();
+      auto entry = [&] { return std::to_string(i) + (queries > 1 ? " of query " + std::to_string(q) : ""); };
       if (std::isnan(vb[k])) ob[k] = false;
       else if (!std::isfinite(vb[k]))
-        throw ValueError("simformer sample: observed entry " + std::to_string(i) + where_ + " is not finite");
+        throw ValueError("simformer sample: observed entry " + entry() + " is not finite");
       else if (constrained[size_t(i)])
-        throw ValueError("simformer sample: entry " + std::to_string(i) + where_ +
+        throw ValueError("simformer sample: entry " + entry() +
                          " is both observed and constrained (give it as a value or as a constraint, not both)");
     }
   if (effective_observed) *effective_observed = obs;
