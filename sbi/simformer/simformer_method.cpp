@@ -45,7 +45,7 @@ Tensor SimformerPosterior::sample(const Tensor& x_o, int64_t n, uint64_t seed) {
   ro.who = "simformer";
   uint64_t round = 0;
   return sample_within_support(
-      [&](int64_t count) { return model_->sample_posterior(x_o, count, seed + 0x9E3779B97F4A7C15ull * round++); },
+      [&](int64_t count) { return model_->sample_posterior(x_o, count, batch_seed(seed, int64_t(round++))); },
       support_, n, d, ro);
 }
 
@@ -130,7 +130,7 @@ Tensor SimformerPosterior::sample_constrained(const std::vector<std::pair<int64_
   uint64_t round = 0;
   return sample_within_support(
       [&](int64_t count) {
-        return model_->sample(values, mask, constraints, count, seed + 0x9E3779B97F4A7C15ull * round++, options);
+        return model_->sample(values, mask, constraints, count, batch_seed(seed, int64_t(round++)), options);
       },
       joint_support, n, tokens, ro);
 }
