@@ -72,7 +72,8 @@ int run_train_function_valued(const TrainArgs& a) {
   nlohmann::json j = sbi::simformer::lotka_volterra_irregular_config().to_json();
   if (!a.config.empty()) j.merge_patch(read_json_object("--config", a.config));
   j = with_device(j, a.device);
-  const sbi::simformer::SimformerConfig config = sbi::simformer::SimformerConfig::from_json(j);
+  sbi::simformer::SimformerConfig config = sbi::simformer::SimformerConfig::from_json(j);
+  if (config.bounds.from_prior) config.bounds = sbi::simformer::lotka_volterra_irregular_bounds();
   AMOR_CHECK(config.network.metadata_dim > 0, ValueError, "--config: network.metadata_dim must stay positive for ",
              a.task, " (the times are token metadata)");
   sbi::require_device(config.device);

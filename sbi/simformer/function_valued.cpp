@@ -2,6 +2,7 @@
 #include "sbi/simformer/function_valued.h"
 
 #include <cmath>
+#include <limits>
 
 #include "core/error.h"
 #include "core/ops.h"
@@ -53,7 +54,22 @@ SimformerConfig lotka_volterra_irregular_config() {
   c.training.steps = 5000;
   c.training.validation_fraction = 0.0;  // as the reference's LV runs: no early stopping
   c.sampling.steps = 100;
+  c.bounds = lotka_volterra_irregular_bounds();
   return c;
+}
+
+ValueBounds lotka_volterra_irregular_bounds() {
+  using LV = tasks::LotkaVolterraIrregular;
+  const Support support = LV::prior()->support();
+  const double inf = std::numeric_limits<double>::infinity();
+  ValueBounds b;
+  b.lower.assign(size_t(LV::kNodes), -inf);
+  b.upper.assign(size_t(LV::kNodes), inf);
+  for (int64_t k = 0; k < LV::kParameters; ++k) {
+    b.lower[size_t(k)] = support.lower[size_t(k)];
+    b.upper[size_t(k)] = support.upper[size_t(k)];
+  }
+  return b;
 }
 
 std::unique_ptr<SimformerModel> train_lotka_volterra_irregular(
@@ -61,7 +77,9 @@ std::unique_ptr<SimformerModel> train_lotka_volterra_irregular(
     const std::function<void(const TrainingProgress&)>& on_progress, const std::atomic<bool>* stop) {
   using LV = tasks::LotkaVolterraIrregular;
   const LV::TrainingData data = LV::training_data(simulations, times_per_series, seed);
-  auto model = std::make_unique<SimformerModel>(config, LV::kParameters, 2 * times_per_series, LV::node_dag(),
+  SimformerConfig resolved = config;
+  if (resolved.bounds.from_prior) resolved.bounds = lotka_volterra_irregular_bounds();
+  auto model = std::make_unique<SimformerModel>(resolved, LV::kParameters, 2 * times_per_series, LV::node_dag(),
                                                 data.node_ids);
   model->train(data.joint, data.metadata, seed + 1, on_progress, stop);
   return model;

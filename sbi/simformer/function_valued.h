@@ -35,7 +35,11 @@ Tensor sample_points(const SimformerModel& model, const std::vector<FunctionValu
 
 // The recipe (docs/results.md): dense attention, 4 layers, d = 12 + 12 + 12 + 6 = 42, metadata
 // frequencies ~ N(0, 0.5²) for times in [0, 15], batch 250, 5000 steps, 100 Euler–Maruyama steps.
+// Bounds: the four parameters' prior support (1, 3) is mapped to R by a logit (value_transform.h;
+// there the prior is exactly N(0, 1)); the series are unbounded.
 SimformerConfig lotka_volterra_irregular_config();
+// Per node (6): (1, 3) for α, β, γ, δ, unbounded for the two series (what "bounds": "prior" means here).
+ValueBounds lotka_volterra_irregular_bounds();
 
 // Simulates `simulations` rows with `times_per_series` random times per series (seed) and trains
 // a model on them (seed + 1). on_progress as SimformerModel::train.

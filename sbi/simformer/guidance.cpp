@@ -94,6 +94,23 @@ Constraints& Constraints::add_interval(int64_t index, double lower, double upper
   return *this;
 }
 
+Constraints& Constraints::add(LinearConstraint c) {
+  if (int64_t(c.weights.size()) != tokens_)
+    throw ValueError("guidance: a constraint needs " + std::to_string(tokens_) + " weights, got " +
+                     std::to_string(c.weights.size()));
+  bool any = false;
+  for (double w : c.weights) {
+    if (!std::isfinite(w)) throw ValueError("guidance: a constraint has a non-finite weight");
+    any = any || w != 0.0;
+  }
+  if (!any) throw ValueError("guidance: a constraint has all weights zero");
+  if (std::isnan(c.lower) || std::isnan(c.upper) || !(c.lower < c.upper) || (std::isinf(c.lower) && std::isinf(c.upper)))
+    throw ValueError("guidance: a constraint's bounds [" + std::to_string(c.lower) + ", " + std::to_string(c.upper) +
+                     "] must be ordered with at least one finite");
+  constraints_.push_back(std::move(c));
+  return *this;
+}
+
 Constraints& Constraints::add_linear(std::vector<double> weights, double bound) {
   if (int64_t(weights.size()) != tokens_)
     throw ValueError("guidance: a linear constraint needs " + std::to_string(tokens_) + " weights, got " +

@@ -74,6 +74,8 @@ class Constraints {
   Constraints& add_linear(std::vector<double> weights, double bound);
   // A·z ≤ b, one half-space per row: a [K, T], b [K] (any float dtype).
   Constraints& add_polytope(const Tensor& a, const Tensor& b);
+  // lower ≤ weights·z ≤ upper as given (one bound may be infinite, not both).
+  Constraints& add(LinearConstraint constraint);
 
   int64_t tokens() const { return tokens_; }
   bool empty() const { return constraints_.empty(); }

@@ -100,14 +100,16 @@ Tensor SimformerModel::sample_query(const Query& q, const Tensor& values, const 
                      " entries for a query of " + std::to_string(tokens));
   // The integration, guidance and missing-data bookkeeping run on the host; only the network runs
   // on the model's device (network_score), so a CUDA model samples exactly like a CPU one.
-  const Tensor vals = values.contiguous();  // [M, T'] float64
+  const Tensor vals = values.contiguous();  // [M, T'] float64 in the data's units
   const int64_t queries = vals.size(0);
+  // Bounded nodes are sampled in their unconstrained coordinates (value_transform.h).
+  const Tensor vals_u = transform_.forward(vals, q.node_ids, observed, "observed value of");
   // Each token's standardisation is its node's.
   const Tensor mean_host = index_select(norm_->mean.to(Device::cpu()), 0, q.node_ids_tensor);
   const Tensor std_host = index_select(norm_->std.to(Device::cpu()), 0, q.node_ids_tensor);
   const std::vector<double> mean = mean_host.to(DType::F64).to_vector<double>();
   const std::vector<double> sd = std_host.to(DType::F64).to_vector<double>();
-  const Tensor value_std = (vals.to(DType::F32) - mean_host) / std_host;  // NaN (missing) stays NaN
+  const Tensor value_std = (vals_u.to(DType::F32) - mean_host) / std_host;  // NaN (missing) stays NaN
 
   SamplerSettings settings;
   settings.kind = parse_sampler_kind(options.method);
@@ -116,9 +118,11 @@ Tensor SimformerModel::sample_query(const Query& q, const Tensor& values, const 
   settings.guidance = options.guidance;
   Tensor effective;  // [M, T']
   const Tensor z = sample_conditionals_standardised(network_score(q), config_.sde, settings, value_std, observed,
-                                                    constraints.standardised(mean, sd), n, seed, &effective);
+                                                    transform_.map(constraints, q.node_ids).standardised(mean, sd),
+                                                    n, seed, &effective);
   // Back to data units; observed entries are copied exactly (no float32 round trip).
-  const Tensor result = (z.to(DType::F32) * std_host + mean_host).to(DType::F64).contiguous();
+  const Tensor result =
+      transform_.inverse((z.to(DType::F32) * std_host + mean_host).to(DType::F64), q.node_ids).contiguous();
   const double* r = result.data<double>();
   const double* v = vals.data<double>();
   const bool* e = effective.data<bool>();
@@ -177,15 +181,33 @@ Tensor SimformerModel::log_prob_query(const Query& q, const Tensor& points, cons
   const Tensor obs = row_vector(observed.to(Device::cpu()), tokens, "the condition mask");
   const Tensor mean = index_select(norm_->mean.to(Device::cpu()), 0, q.node_ids_tensor).to(DType::F64);
   const Tensor sd = index_select(norm_->std.to(Device::cpu()), 0, q.node_ids_tensor).to(DType::F64);
-  const Tensor z = (pts.to(Device::cpu()).to(DType::F64) - mean) / sd;
+  const Tensor raw = pts.to(Device::cpu()).to(DType::F64).contiguous();
+  std::vector<bool> latent(static_cast<size_t>(tokens));
+  for (int64_t i = 0; i < tokens; ++i) latent[size_t(i)] = !obs.data<bool>()[i];
+  // Bounded nodes: u = f(v) (value_transform.h). Observed entries must lie inside their bounds; a
+  // latent entry outside gives −∞, evaluated at a stand-in point inside so the ODE stays finite.
+  const Tensor jacobian = transform_.log_abs_det(raw, q.node_ids, latent);  // [n], −∞ outside
+  Tensor inside_pts = raw;
+  if (!transform_.identity()) {
+    inside_pts = raw.clone();
+    const Tensor centre = transform_.inverse(zeros({1, tokens}, {.dtype = DType::F64}), q.node_ids);
+    double* p = inside_pts.data<double>();
+    for (int64_t r = 0; r < raw.size(0); ++r)
+      for (int64_t j = 0; j < tokens; ++j)
+        if (latent[size_t(j)] && !transform_.inside(q.node_ids[size_t(j)], p[r * tokens + j]))
+          p[r * tokens + j] = centre.data<double>()[j];
+  }
+  const Tensor u = transform_.forward(inside_pts, q.node_ids, Tensor(), "log_prob point");
+  const Tensor z = (u - mean) / sd;
   const Tensor lp = log_prob_conditional_standardised(network_score(q), config_.sde, z, obs, options,
                                                       config_.sampling.chunk, seed);
-  // Change of variables v = mean + std·z on the latent entries: subtract Σ_latent log std.
+  // Change of variables v = f⁻¹(mean + std·z) on the latent entries: subtract Σ_latent log std,
+  // add Σ_latent log|f'(v)|.
   double log_det = 0;
   const std::vector<double> sdv = sd.to_vector<double>();
   for (int64_t i = 0; i < tokens; ++i)
-    if (!obs.data<bool>()[i]) log_det += std::log(sdv[size_t(i)]);
-  return lp - log_det;
+    if (latent[size_t(i)]) log_det += std::log(sdv[size_t(i)]);
+  return lp - log_det + jacobian;
 }
 
 }  // namespace amor::sbi::simformer

@@ -127,6 +127,7 @@ nlohmann::json SimformerConfig::to_json() const {
           {"condition_masks", condition_masks.to_json()},
           {"training", training.to_json()},
           {"sampling", sampling.to_json()},
+          {"bounds", bounds.to_json()},
           {"device", device_string(device)}};
 }
 
@@ -144,6 +145,7 @@ SimformerConfig SimformerConfig::from_json(const nlohmann::json& j) {
     } else if (k == "condition_masks") c.condition_masks = ConditionMaskDistribution::from_json(v);
     else if (k == "training") c.training = TrainingOptions::from_json(v);
     else if (k == "sampling") c.sampling = SamplingOptions::from_json(v);
+    else if (k == "bounds") c.bounds = ValueBounds::from_json(v);
     else if (k == "device") c.device = device_from_json(v, "simformer");
     else throw ValueError("simformer: unknown configuration key '" + k + "'");
   });
@@ -188,6 +190,7 @@ SimformerModel::SimformerModel(SimformerConfig config, int64_t theta_dim, int64_
   config_.sampling.validate();
   config_.condition_masks.validate();
   for (int64_t i = 0; i < num_tokens(); ++i) node_ids_.push_back(i);
+  transform_ = ValueTransform(config_.bounds, num_tokens());
   net_ = std::make_shared<ScoreNetwork>(config_.network);
   norm_ = std::make_shared<Standardizer>(num_tokens());
 }
@@ -215,6 +218,7 @@ SimformerModel::SimformerModel(SimformerConfig config, int64_t theta_dim, int64_
   config_.condition_masks.validate();
   train_attention_ = node_attention_mask(config_.attention, dag_, node_ids_);  // ValueError for directed
   train_node_ids_ = from_vector(node_ids_, {num_tokens()});
+  transform_ = ValueTransform(config_.bounds, dag_.n);
   net_ = std::make_shared<ScoreNetwork>(config_.network);
   norm_ = std::make_shared<Standardizer>(dag_.n);
 }
@@ -374,9 +378,11 @@ TrainingSummary SimformerModel::train_impl(const Tensor& joint, const Tensor* me
                      joint.shape().str());
   const Device device = this->device();
   const auto host_value = [](const Tensor& scalar) { return scalar.to(Device::cpu()).item<double>(); };
-  const Tensor data64 = joint.to(Device::cpu()).to(DType::F64).contiguous();  // checked and fitted on the host
-  if (sum(isfinite(data64).to(DType::F64)).item<double>() != double(data64.numel()))
+  const Tensor raw64 = joint.to(Device::cpu()).to(DType::F64).contiguous();  // checked and fitted on the host
+  if (sum(isfinite(raw64).to(DType::F64)).item<double>() != double(raw64.numel()))
     throw ValueError("simformer: training data contain NaN or inf (drop invalid simulations first)");
+  // Bounded values are mapped to R first (value_transform.h); standardisation is of the result.
+  const Tensor data64 = transform_.forward(raw64, node_ids_, Tensor(), "training data");
   const int64_t n = data64.size(0), tokens = num_tokens();
   if (n < 2) throw ValueError("simformer: need at least 2 simulations to train, got " + std::to_string(n));
 

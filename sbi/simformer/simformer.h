@@ -41,6 +41,7 @@
 #include "sbi/simformer/log_prob.h"
 #include "sbi/simformer/score_network.h"
 #include "sbi/simformer/sde.h"
+#include "sbi/simformer/value_transform.h"
 
 namespace amor::sbi::simformer {
 
@@ -84,12 +85,16 @@ struct SimformerConfig {
   ConditionMaskDistribution condition_masks;
   TrainingOptions training;
   SamplingOptions sampling;
+  // Bounded variables (value_transform.h): per node, values are mapped to R (logit / log) before
+  // standardisation; samples come back inside the bounds and log_prob adds the Jacobian. Empty:
+  // values as they are. "prior" is resolved by SimformerMethod from the task's prior.
+  ValueBounds bounds;
   // Where SimformerMethod trains the model ("cpu", "cuda", "cuda:N"; sbi/device_option.h).
   Device device = Device::cpu();
 
   nlohmann::json to_json() const;
   // Keys: network, sde, attention ("dense"|"undirected"|"directed"), condition_masks, training,
-  // sampling, device; each partial, over the defaults. ValueError on unknown keys.
+  // sampling, bounds, device; each partial, over the defaults. ValueError on unknown keys.
   static SimformerConfig from_json(const nlohmann::json& j);
 };
 
@@ -218,6 +223,8 @@ class SimformerModel {
   ScoreNetwork& network() { return *net_; }
   const ScoreNetwork& network() const { return *net_; }
   const BoolMatrix& dag() const { return dag_; }  // over the nodes (= tokens without metadata)
+  // The bijection of bounded values (identity without config.bounds).
+  const ValueTransform& value_transform() const { return transform_; }
   // Per-node standardisation (buffers of the network's state dict, saved with the model).
   const Tensor& data_mean() const { return norm_->mean; }
   const Tensor& data_std() const { return norm_->std; }
@@ -267,6 +274,7 @@ class SimformerModel {
   Tensor train_attention_;  // the training layout's node mask on the host (metadata tokens, undirected)
   std::shared_ptr<ScoreNetwork> net_;
   std::shared_ptr<Standardizer> norm_;
+  ValueTransform transform_;
 };
 
 }  // namespace amor::sbi::simformer

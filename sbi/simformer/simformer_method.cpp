@@ -22,6 +22,22 @@ std::vector<std::string> default_variable_names(int64_t theta_dim, int64_t x_dim
 
 }  // namespace
 
+ValueBounds prior_bounds(const Distribution& prior, int64_t theta_dim, int64_t x_dim) {
+  const Support support = prior.support();
+  const double inf = std::numeric_limits<double>::infinity();
+  ValueBounds b;
+  b.lower.assign(size_t(theta_dim + x_dim), -inf);
+  b.upper.assign(size_t(theta_dim + x_dim), inf);
+  if (!support.lower.empty()) {
+    if (int64_t(support.lower.size()) != theta_dim)
+      throw ValueError("simformer: the prior's support has " + std::to_string(support.lower.size()) +
+                       " axes for θ of " + std::to_string(theta_dim));
+    std::copy(support.lower.begin(), support.lower.end(), b.lower.begin());
+    std::copy(support.upper.begin(), support.upper.end(), b.upper.begin());
+  }
+  return b;
+}
+
 SimformerPosterior::SimformerPosterior(std::unique_ptr<SimformerModel> model, std::string task_name, Support support,
                                        std::vector<std::string> variable_names)
     : model_(std::move(model)), task_(std::move(task_name)), support_(std::move(support)),
@@ -150,6 +166,7 @@ PosteriorPtr SimformerMethod::train(const Task& task, const Dataset& data, const
     throw ShapeError("simformer: dataset has θ width " + std::to_string(data.theta.size(1)) + " and x width " +
                      std::to_string(data.x.size(1)) + ", task '" + task.name() + "' has " +
                      std::to_string(task.theta_dim()) + " and " + std::to_string(task.x_dim()));
+  if (config.bounds.from_prior) config.bounds = prior_bounds(*task.prior(), task.theta_dim(), task.x_dim());
   auto model = std::make_unique<SimformerModel>(config, task.theta_dim(), task.x_dim(), task.dag());
   model->to(config.device);  // checked by require_device above
   const Tensor joint = concat({data.theta.to(Device::cpu()).to(DType::F64), data.x.to(Device::cpu()).to(DType::F64)}, 1);
