@@ -217,4 +217,24 @@ Tensor node_attention_mask(AttentionMaskKind kind, const BoolMatrix& node_dag, c
                    "variables); use dense or undirected");
 }
 
+Tensor hide_absent_tokens(const Tensor& mask, const Tensor& present) {
+  if (!present.defined() || present.dim() != 2 || present.dtype() != DType::Bool)
+    throw ShapeError("simformer: present must be a bool [B, T] tensor");
+  const int64_t batch = present.size(0), tokens = present.size(1);
+  if (mask.defined() && (mask.dim() != 2 || mask.size(0) != tokens || mask.size(1) != tokens || mask.dtype() != DType::Bool))
+    throw ShapeError("simformer: the layout's mask must be bool [" + std::to_string(tokens) + ", " +
+                     std::to_string(tokens) + "], got " + mask.shape().str());
+  const Tensor p = present.to(Device::cpu()).contiguous();
+  const Tensor base_t = mask.defined() ? mask.to(Device::cpu()).contiguous() : Tensor();
+  const bool* pp = p.data<bool>();
+  const bool* base = base_t.defined() ? base_t.data<bool>() : nullptr;
+  Tensor out = Tensor::empty({batch, tokens, tokens}, DType::Bool);
+  bool* m = out.data<bool>();
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t i = 0; i < tokens; ++i)
+      for (int64_t j = 0; j < tokens; ++j)
+        m[(b * tokens + i) * tokens + j] = (i == j) || (pp[b * tokens + j] && (!base || base[i * tokens + j]));
+  return out;
+}
+
 }  // namespace amor::sbi::simformer

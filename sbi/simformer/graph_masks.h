@@ -69,4 +69,10 @@ BoolMatrix expand_to_tokens(const BoolMatrix& node_graph, const std::vector<int6
 // within a node, so the minimal faithful inverse is not defined for it).
 Tensor node_attention_mask(AttentionMaskKind kind, const BoolMatrix& node_dag, const std::vector<int64_t>& node_ids);
 
+// Random subsets of tokens (TrainingOptions::random_subsets): mask [T, T] bool (undefined:
+// dense) and present [B, T] bool -> [B, T, T], the mask with each row's absent tokens removed as
+// keys. Every token still attends to itself, so no softmax row is empty; a present token then sees
+// exactly what it would see in a query made of the present tokens alone.
+Tensor hide_absent_tokens(const Tensor& mask, const Tensor& present);
+
 }  // namespace amor::sbi::simformer

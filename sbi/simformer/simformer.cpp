@@ -68,7 +68,8 @@ nlohmann::json TrainingOptions::to_json() const {
           {"validation_repeats", validation_repeats},
           {"divergence_ratio", divergence_ratio},
           {"patience", patience},
-          {"z_score", z_score}};
+          {"z_score", z_score},
+          {"random_subsets", random_subsets}};
 }
 
 TrainingOptions TrainingOptions::from_json(const nlohmann::json& j, TrainingOptions o) {
@@ -89,6 +90,9 @@ TrainingOptions TrainingOptions::from_json(const nlohmann::json& j, TrainingOpti
     else if (k == "z_score") {
       if (!v.is_boolean()) throw ValueError("simformer: training.z_score must be true or false");
       o.z_score = v.get<bool>();
+    } else if (k == "random_subsets") {
+      if (!v.is_boolean()) throw ValueError("simformer: training.random_subsets must be true or false");
+      o.random_subsets = v.get<bool>();
     } else throw ValueError("simformer: unknown training option '" + k + "'");
   });
   o.validate();
@@ -299,9 +303,10 @@ Tensor SimformerModel::score_query(const Query& q, const Tensor& x_t, const Tens
                        q.metadata.to(dev));
 }
 
-Tensor SimformerModel::training_attention(const Tensor& observed) const {
-  if (has_metadata()) return train_attention_;
-  return attention_masks(config_.attention, dag_, observed.to(Device::cpu()));
+Tensor SimformerModel::training_attention(const Tensor& observed, const Tensor& present) const {
+  if (!has_metadata()) return attention_masks(config_.attention, dag_, observed.to(Device::cpu()));
+  if (!present.defined()) return train_attention_;
+  return hide_absent_tokens(train_attention_, present);
 }
 
 Tensor SimformerModel::loss(const Tensor& x0, const Tensor& observed, const Tensor& t, const Tensor& eps) const {
@@ -310,6 +315,13 @@ Tensor SimformerModel::loss(const Tensor& x0, const Tensor& observed, const Tens
 
 Tensor SimformerModel::loss(const Tensor& x0, const Tensor& observed, const Tensor& t, const Tensor& eps,
                             const Tensor& metadata) const {
+  return loss_impl(x0, observed, t, eps, metadata, Tensor());
+}
+
+Tensor SimformerModel::loss_impl(const Tensor& x0, const Tensor& observed_in, const Tensor& t, const Tensor& eps,
+                                 const Tensor& metadata, const Tensor& present) const {
+  // Absent tokens (random subsets) count as observed: not noised, no loss; the mask hides them.
+  const Tensor observed = present.defined() ? logical_or(observed_in.to(Device::cpu()), logical_not(present)) : observed_in;
   // x0: [B, T] float32 standardised, on the model's device; eps: [B, T] float32; observed: [B, T]
   // bool; t: [B] float32; metadata [B, T] float32 with metadata tokens (these on any device:
   // copied to x0's).
@@ -333,7 +345,7 @@ Tensor SimformerModel::loss(const Tensor& x0, const Tensor& observed, const Tens
   const Tensor obs = observed.to(dev), noise = eps.to(dev);
   // Latent entries are noised, observed ones stay clean.
   const Tensor x_t = where(obs, x0, x0 * mean_t + noise * std_t);
-  const Tensor mask = on_device(training_attention(observed), dev);
+  const Tensor mask = on_device(training_attention(observed, present), dev);
   const Tensor s = has_metadata()
                        ? net_->forward(x_t, obs, t.to(dev), std_t.reshape({batch}), train_node_ids_.to(dev), mask,
                                        metadata.to(dev))
@@ -462,12 +474,46 @@ TrainingSummary SimformerModel::train_impl(const Tensor& joint, const Tensor* me
   const int64_t batch = std::min(o.batch_size, std::max<int64_t>(n_train, 1));
   const int64_t check_every = std::max<int64_t>(1, total / o.validation_checks);
 
+  // Random subsets: the token lists of the nodes with several tokens.
+  if (o.random_subsets && !has_metadata())
+    throw ValueError("simformer: training.random_subsets needs a model with metadata tokens (network.metadata_dim > 0)");
+  std::vector<std::vector<int64_t>> subset_groups;
+  if (o.random_subsets) {
+    std::vector<std::vector<int64_t>> by_node(static_cast<size_t>(num_nodes()));
+    for (int64_t j = 0; j < tokens; ++j) by_node[size_t(node_ids_[size_t(j)])].push_back(j);
+    for (auto& g : by_node)
+      if (g.size() > 1) subset_groups.push_back(std::move(g));
+  }
+  // present [b, T]: per row and group, k ~ U{1..K} tokens kept, a uniform k-subset (partial
+  // Fisher–Yates on uniform draws from g).
+  auto draw_present = [&](int64_t b, Generator& g) {
+    Tensor present = ones({b, tokens}).to(DType::Bool);
+    bool* p = present.data<bool>();
+    for (const auto& group : subset_groups) {
+      const int64_t k_all = int64_t(group.size());
+      const Tensor u = rand({b, k_all + 1}, g, {.dtype = DType::F64});
+      const double* up = u.data<double>();
+      std::vector<int64_t> order(group.size());
+      for (int64_t r = 0; r < b; ++r) {
+        const double* ur = up + r * (k_all + 1);
+        const int64_t keep = std::min<int64_t>(k_all, 1 + int64_t(ur[0] * double(k_all)));
+        order = group;
+        for (int64_t i = 0; i < keep; ++i) {
+          const int64_t pick = i + std::min<int64_t>(k_all - i - 1, int64_t(ur[1 + i] * double(k_all - i)));
+          std::swap(order[size_t(i)], order[size_t(pick)]);
+        }
+        for (int64_t i = keep; i < k_all; ++i) p[r * tokens + order[size_t(i)]] = false;
+      }
+    }
+    return present;
+  };
   auto batch_loss = [&](const Tensor& rows, const Tensor& meta, Generator& g) {
     const int64_t b = rows.size(0);
     const Tensor observed = sample_condition_masks(config_.condition_masks, b, theta_dim_, x_dim_, g);
     const Tensor t = uniform({b}, config_.sde.t_min, config_.sde.t_max, g);
     const Tensor eps = randn({b, tokens}, g);
-    return loss(rows, observed, t, eps, meta);
+    const Tensor present = subset_groups.empty() ? Tensor() : draw_present(b, g);
+    return loss_impl(rows, observed, t, eps, meta, present);
   };
   auto validation_loss = [&]() {
     NoGradGuard ng;

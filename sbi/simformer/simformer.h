@@ -59,6 +59,11 @@ struct TrainingOptions {
   double divergence_ratio = 1.1;    // stop when val / EMA(train) exceeds this ...
   int64_t patience = 5;             // ... for more than this many consecutive checks
   bool z_score = true;
+  // Models with metadata tokens: each training row keeps a random subset of the tokens of every
+  // node that has several (the time points of a series): k ~ U{1..K} of its K, chosen uniformly.
+  // The others are hidden from attention and from the loss, exactly as if the row had been
+  // simulated at fewer points, so one model learns every observation length up to K.
+  bool random_subsets = false;
 
   void validate() const;
   nlohmann::json to_json() const;
@@ -263,8 +268,11 @@ class SimformerModel {
   TrainingSummary train_impl(const Tensor& joint, const Tensor* metadata, uint64_t seed,
                              const std::function<void(const TrainingProgress&)>& on_progress,
                              const std::atomic<bool>* stop);
-  // The network's attention mask for a batch of condition masks [B, T] of the training layout.
-  Tensor training_attention(const Tensor& observed) const;
+  // The network's attention mask for a batch of condition masks [B, T] of the training layout;
+  // present [B, T] bool (random subsets; undefined: every token) hides the absent tokens as keys.
+  Tensor training_attention(const Tensor& observed, const Tensor& present) const;
+  Tensor loss_impl(const Tensor& x0, const Tensor& observed, const Tensor& t, const Tensor& eps, const Tensor& metadata,
+                   const Tensor& present) const;
 
   SimformerConfig config_;
   int64_t theta_dim_, x_dim_;

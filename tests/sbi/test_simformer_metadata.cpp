@@ -130,6 +130,58 @@ TEST(SimformerMetadata, BadMetadataIsATypedError) {
   EXPECT_THROW(odd.validate(), ValueError);
 }
 
+TEST(SimformerMetadata, HiddenTokensLeaveTheOthersAsInAQueryWithoutThem) {
+  // Random subsets in training hide absent tokens through the mask; a present token's score must
+  // then be what the network gives for a query made of the present tokens alone.
+  ScoreNetwork net(small_metadata_network());
+  const std::vector<int64_t> ids{0, 1, 1, 1, 2, 2};
+  const int64_t tokens = 6;
+  Generator gen(4);
+  const Tensor x = randn({2, tokens}, gen);
+  const Tensor meta = uniform({2, tokens}, 0.0, 1.0, gen);
+  Tensor observed = zeros({2, tokens}).to(DType::Bool);
+  observed.data<bool>()[1] = observed.data<bool>()[tokens + 4] = true;
+  const Tensor t = from_vector(std::vector<float>{0.3f, 0.7f}, {2});
+  const Tensor sd = from_vector(std::vector<float>{0.8f, 2.0f}, {2});
+  const std::vector<std::vector<bool>> keep{{true, true, false, true, false, true}, {true, false, true, false, true, true}};
+  Tensor present = zeros({2, tokens}).to(DType::Bool);
+  for (int64_t b = 0; b < 2; ++b)
+    for (int64_t j = 0; j < tokens; ++j) present.data<bool>()[b * tokens + j] = keep[size_t(b)][size_t(j)];
+  for (const bool undirected : {false, true}) {
+    // Undirected: node 2 does not see node 0 (and the reverse); nodes 1 see both.
+    Tensor layout_mask;
+    if (undirected) {
+      layout_mask = ones({tokens, tokens}).to(DType::Bool);
+      for (int64_t i = 0; i < tokens; ++i)
+        for (int64_t j = 0; j < tokens; ++j)
+          if ((ids[size_t(i)] == 0 && ids[size_t(j)] == 2) || (ids[size_t(i)] == 2 && ids[size_t(j)] == 0))
+            layout_mask.data<bool>()[i * tokens + j] = false;
+    }
+    const Tensor full = net.forward(x, observed, t, sd, from_vector(ids, {tokens}), hide_absent_tokens(layout_mask, present), meta);
+    for (int64_t b = 0; b < 2; ++b) {
+      std::vector<int64_t> cols;
+      for (int64_t j = 0; j < tokens; ++j)
+        if (keep[size_t(b)][size_t(j)]) cols.push_back(j);
+      const int64_t k = int64_t(cols.size());
+      const Tensor idx = from_vector(cols, {k});
+      std::vector<int64_t> sub_ids;
+      for (int64_t j : cols) sub_ids.push_back(ids[size_t(j)]);
+      Tensor sub_mask;
+      if (undirected) sub_mask = index_select(index_select(layout_mask, 0, idx), 1, idx).contiguous();
+      const Tensor row = [&](const Tensor& a) { return index_select(a.slice(0, b, b + 1), 1, idx).contiguous(); }(x);
+      const Tensor reduced = net.forward(row, index_select(observed.slice(0, b, b + 1), 1, idx).contiguous(),
+                                         t.slice(0, b, b + 1).contiguous(), sd.slice(0, b, b + 1).contiguous(),
+                                         from_vector(sub_ids, {k}), sub_mask,
+                                         index_select(meta.slice(0, b, b + 1), 1, idx).contiguous());
+      for (int64_t c = 0; c < k; ++c)
+        EXPECT_NEAR(full.data<float>()[b * tokens + cols[size_t(c)]], reduced.data<float>()[c], 1e-5)
+            << "row " << b << " token " << cols[size_t(c)] << (undirected ? " undirected" : " dense");
+    }
+  }
+  EXPECT_THROW(hide_absent_tokens(Tensor(), zeros({2, 3})), ShapeError);  // not bool
+  EXPECT_THROW(hide_absent_tokens(ones({2, 2}).to(DType::Bool), zeros({2, 3}).to(DType::Bool)), ShapeError);
+}
+
 TEST(SimformerMetadata, NodeGraphExpandsToTokens) {
   // Node DAG: 1 ← 0, 2 ← 0 (a parameter and two series). Tokens: [0, 1, 1, 2].
   BoolMatrix dag(3);
@@ -296,6 +348,21 @@ TEST(SimformerMetadata, ModelOverNodesSavesLoadsAndRefusesBadQueries) {
   SimformerModel model(c, 1, kTrainTimes, toy_dag(), toy_node_ids(kTrainTimes));
   EXPECT_THROW(model.train(joint, 1), ValueError);  // metadata required
   model.train(joint, meta, 1);
+  // Random subsets of each series' tokens: trains (finite loss) on a metadata model, and is a
+  // typed error on a model without metadata tokens.
+  {
+    SimformerConfig sub = c;
+    sub.training.random_subsets = true;
+    SimformerModel subset_model(sub, 1, kTrainTimes, toy_dag(), toy_node_ids(kTrainTimes));
+    const TrainingSummary s = subset_model.train(joint, meta, 1);
+    EXPECT_TRUE(std::isfinite(s.final_train_loss));
+    EXPECT_TRUE(SimformerConfig::from_json(sub.to_json()).training.random_subsets);
+    Tensor dag2 = zeros({2, 2}).to(DType::Bool);
+    SimformerConfig plain = sub;
+    plain.network.metadata_dim = 0;
+    SimformerModel no_meta(plain, 1, 1, dag2);
+    EXPECT_THROW(no_meta.train(randn({8, 2}, gen, {.dtype = DType::F64}), 1), ValueError);
+  }
   // Standardisation per node: [num_nodes], the series' tokens pooled.
   ASSERT_EQ(model.data_mean().shape(), (Shape{2}));
   double pooled = 0;
