@@ -65,26 +65,38 @@ EcdfBands simultaneous_ecdf_bands(int64_t num_samples, const EcdfBandOptions& op
              "simultaneous_ecdf_bands: num_simulations must be >= 1, got ", options.num_simulations);
   AMOR_CHECK(options.eps >= 0.0 && options.eps < 0.5, ValueError,
              "simultaneous_ecdf_bands: eps must lie in [0, 0.5), got ", options.eps);
-  const int64_t K = std::min(options.num_points > 0 ? options.num_points : N,
-                             std::max<int64_t>(options.max_num_points, 1));
+  const int64_t K = !options.points.empty() ? int64_t(options.points.size())
+                                            : std::min(options.num_points > 0 ? options.num_points : N,
+                                                       std::max<int64_t>(options.max_num_points, 1));
   const int64_t M = options.num_simulations;
   EcdfBands out;
   out.num_samples = N;
   out.confidence = options.confidence;
-  out.z.resize(size_t(K));
-  for (int64_t k = 0; k < K; ++k)
-    out.z[size_t(k)] = K == 1 ? 0.5
-                              : options.eps + (1.0 - 2.0 * options.eps) * double(k) / double(K - 1);
+  if (!options.points.empty()) {
+    check_points(options.points, "simultaneous_ecdf_bands");
+    out.z = options.points;
+  } else {
+    out.z.resize(size_t(K));
+    for (int64_t k = 0; k < K; ++k)
+      out.z[size_t(k)] = K == 1 ? 0.5
+                                : options.eps + (1.0 - 2.0 * options.eps) * double(k) / double(K - 1);
+  }
 
   // Counts c[m][k] of each simulated sample at each point.
+  // Drawn in blocks of rows (the same stream, so the same numbers as one [M, N] draw would give
+  // row by row): M can reach 10^5 when the confidence is high, and M·N doubles at once would not
+  // stay small.
   Generator gen(options.seed, /*stream=*/0x5b0ecdfULL);
-  const Tensor u = rand(Shape{M, N}, gen, TensorOptions{.dtype = DType::F64});
-  std::vector<double> all = u.to_vector<double>();
   std::vector<int32_t> counts(size_t(M * K));
-  for (int64_t m = 0; m < M; ++m) {
-    double* row = all.data() + m * N;
-    std::sort(row, row + N);
-    counts_at(row, N, out.z, counts.data() + m * K);
+  const int64_t block = std::max<int64_t>(1, std::min<int64_t>(M, (int64_t(1) << 20) / N));
+  for (int64_t m0 = 0; m0 < M; m0 += block) {
+    const int64_t rows = std::min(block, M - m0);
+    std::vector<double> all = rand(Shape{rows, N}, gen, TensorOptions{.dtype = DType::F64}).to_vector<double>();
+    for (int64_t m = 0; m < rows; ++m) {
+      double* row = all.data() + m * N;
+      std::sort(row, row + N);
+      counts_at(row, N, out.z, counts.data() + (m0 + m) * K);
+    }
   }
 
   // γ_m = 2·min_k min(cdf(c), sf(c)) with the binomial(N, z_k) tails tabulated once per k

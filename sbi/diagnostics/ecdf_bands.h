@@ -25,6 +25,12 @@ struct EcdfBandOptions {
   double confidence = 0.95;
   double eps = 1e-5;
   uint64_t seed = 0;
+  // Explicit evaluation points (ascending, in [0, 1]); when set they replace the linspace above.
+  // SBC ranks are discrete: at z_k = k/(L + 1) the count of ranks below k is exactly Bin(N, z_k)
+  // under uniformity (jointly a multinomial, as for continuous uniforms), while between those
+  // points the discrete ECDF departs from z by up to 1/(L + 1) and the band would reject exact
+  // posteriors far more often than 1 − confidence (sbc_ecdf_difference).
+  std::vector<double> points;
 };
 
 struct EcdfBands {

@@ -16,7 +16,7 @@
 //   ⌊n/5⌋) so that every bin expects >= 5 counts;
 // - ECDF with simultaneous bands (Säilynoja, Bürkner & Vehtari 2022; BayesFlow's
 //   calibration_ecdf): see sbi/diagnostics/ecdf_bands.h.
-// check_sbc combines them into a pass/fail verdict (Bonferroni over parameters).
+// check_sbc combines them into a pass/fail verdict (Bonferroni over parameters and tests).
 #pragma once
 
 #include <cstdint>
@@ -53,10 +53,10 @@ EcdfDifference sbc_ecdf_difference(const Tensor& ranks, int64_t num_posterior_sa
                                    const EcdfBandOptions& options = {});
 
 struct SbcCheckOptions {
-  double alpha = 0.05;    // family-wise level; each parameter is tested at alpha / d
+  double alpha = 0.05;    // family-wise level; each of the 3·d tests is made at alpha / (3d)
   int64_t num_bins = 0;   // chi-square bins (0: default)
   uint64_t seed = 0;      // for the simulated ECDF band
-  int64_t num_simulations = 1000;
+  int64_t num_simulations = 0;  // for the ECDF band; 0: max(1000, 100 / (alpha/d))
 };
 
 struct SbcCheck {
@@ -67,9 +67,9 @@ struct SbcCheck {
   std::string summary() const;  // one line per parameter
 };
 
-// A parameter passes when its KS and chi-square p-values are both >= alpha/d and its ECDF
-// stays inside the simultaneous (1 - alpha/d) band; the check passes when every parameter
-// does.
+// A parameter passes when its KS and chi-square p-values are both >= alpha/(3d) and its ECDF
+// stays inside the simultaneous (1 - alpha/(3d)) band; the check passes when every parameter
+// does, so an exact posterior fails with probability at most alpha (Bonferroni).
 SbcCheck check_sbc(const Tensor& ranks, int64_t num_posterior_samples,
                    const SbcCheckOptions& options = {});
 

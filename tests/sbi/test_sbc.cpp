@@ -78,6 +78,28 @@ TEST(Sbc, SimultaneousBandsHaveTheirCoverage) {
   EXPECT_LT(wide.gamma, bands.gamma);
 }
 
+TEST(Sbc, ExactRanksFailAtMostAlphaOfTheTime) {
+  // The verdict's family-wise level: uniform discrete ranks (an exact posterior) must fail
+  // check_sbc in at most about alpha = 5 % of runs. 60 runs of d = 6, n = 100, L = 30: at 5 %
+  // the failures are Bin(60, 0.05) (mean 3; P(> 8) < 0.01). Before the ECDF was evaluated at
+  // the rank points k/(L + 1) and the three tests shared alpha by Bonferroni, about 20 % of such
+  // runs failed.
+  const int64_t n = 100, L = 30, d = 6;
+  int failures = 0;
+  for (int run = 0; run < 60; ++run) {
+    Generator g(500 + uint64_t(run));
+    const Tensor ranks = randint(0, L + 1, {n, d}, g);
+    failures += !check_sbc(ranks, L, {.seed = uint64_t(run)}).passed;
+  }
+  EXPECT_LE(failures, 8);
+  // The ECDF of discrete ranks is evaluated where it is exact: at k/(L + 1), k = 1..L.
+  Generator g(1);
+  const SbcCheck one = check_sbc(randint(0, L + 1, {n, d}, g), L);
+  ASSERT_EQ(one.ecdf.bands.z.size(), size_t(L));
+  EXPECT_DOUBLE_EQ(one.ecdf.bands.z.front(), 1.0 / double(L + 1));
+  EXPECT_DOUBLE_EQ(one.ecdf.bands.z.back(), double(L) / double(L + 1));
+}
+
 constexpr int64_t kSims = 500, kDraws = 200, kDim = 10;
 
 TEST(Sbc, ExactGaussianLinearPosteriorPasses) {
