@@ -95,8 +95,9 @@ int run_sbc(const SbcArgs& a) {
   }
   write_file_atomically((dir / "sbc.json").string(), j.dump(2) + "\n", "amor sbc");
   print_table(stdout, rows);
-  std::printf("SBC %s (each parameter at alpha %.3g / %zu: KS, chi-square and the ECDF band)\n",
-              c.passed ? "passed" : "FAILED", o.check.alpha, names.size());
+  std::printf("SBC %s (family-wise alpha %.3g: KS, chi-square and the ECDF band of each parameter, each at "
+              "alpha / %zu)\n",
+              c.passed ? "passed" : "FAILED", o.check.alpha, 3 * names.size());
   std::printf("wrote %s, %s, %s\n", (dir / "ranks.csv").c_str(), (dir / "sbc.svg").c_str(), (dir / "sbc.json").c_str());
   return 0;
 }
