@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
     }
     std::unique_ptr<sf::SimformerModel> model;
     if (!model_path.empty() && std::filesystem::exists(model_path)) {
-      model = sf::SimformerModel::load(model_path);
+      nlohmann::json meta;
+      model = sf::SimformerModel::load(model_path, &meta);
       std::printf("loaded %s\n", model_path.c_str());
     } else {
       const auto t0 = std::chrono::steady_clock::now();

@@ -14,7 +14,6 @@ namespace amor::sbi::tasks {
 
 namespace {
 
-using SI = SirdIrregular;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Random streams: the prior draw (rates, I₀, grid), a training row's times, the noise.
 constexpr uint64_t kDrawStream = 0x51D1, kTimesStream = 0x51D2, kNoiseStream = 0x51D3;

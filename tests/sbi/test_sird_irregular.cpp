@@ -99,8 +99,8 @@ TEST(SirdIrregular, SimulatedPointsAreLogNormalAroundTheSolution) {
   const std::vector<double> sorted = {2.5, 7.0, 12.0, 30.0, 49.0};
   std::vector<double> states(4 * sorted.size());
   ASSERT_TRUE(sird_states(t.gamma, t.delta, beta_grid, t.initial_infected, sorted.data(), 5, states.data()));
-  auto state_at = [&](double time, int column) {
-    const size_t k = size_t(std::find(sorted.begin(), sorted.end(), time) - sorted.begin());
+  auto state_at = [&](double at, int column) {
+    const size_t k = size_t(std::find(sorted.begin(), sorted.end(), at) - sorted.begin());
     return states[4 * k + size_t(column)];
   };
   const int columns[6] = {1, 1, 2, 3, 3, 3};
