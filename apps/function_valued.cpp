@@ -144,6 +144,8 @@ int run_train_function_valued(const TrainArgs& a) {
     std::fprintf(stderr, "amor train: step %lld/%lld, loss %.4f, %s\n", static_cast<long long>(p.step),
                  static_cast<long long>(p.total_steps), p.train_loss, format_seconds(p.elapsed_s).c_str());
   };
+  std::fprintf(stderr, "amor train: %lld simulations of %s, %s each\n", static_cast<long long>(a.simulations),
+               a.task.c_str(), task->default_times.c_str());
   const FunctionValuedTrainingData data = task->training_data(a.simulations, a.seed);
   if (data.dropped > 0)
     std::fprintf(stderr, "amor train: %lld of %lld simulations failed and were dropped\n",
