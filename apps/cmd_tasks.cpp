@@ -1,10 +1,12 @@
 // `amor tasks`: the registered tasks with their dimensions and whether their sbibm reference
-// data (observations, reference posterior samples) can be read.
+// data (observations, reference posterior samples) can be read, then the function-valued tasks
+// (apps/function_valued.h: observed at any times, trained with --method simformer only).
 #include <cstdio>
 #include <string>
 
 #include "apps/cli_support.h"
 #include "apps/commands.h"
+#include "apps/function_valued.h"
 #include "core/error.h"
 #include "sbi/task.h"
 
@@ -32,6 +34,9 @@ int run_tasks(const std::string& data_dir) {
       rows.push_back({name, "?", "?", "?", "cannot be built: " + one_line(e.what())});
     }
   }
+  for (const FunctionValuedTask& t : function_valued_tasks())
+    rows.push_back({t.name, t.theta_summary, t.x_summary, "no",
+                     one_line(t.description + " (function-valued: --method simformer only)")});
   print_table(stdout, rows);
   if (missing_data)
     std::printf("\nreference data is read from %s (--data-dir or AMOR_SBIBM_DIR change it)\n",

@@ -21,7 +21,11 @@ namespace amor::apps {
 namespace {
 
 using LV = sbi::tasks::LotkaVolterraIrregular;
-constexpr int64_t kTimesPerSeries = 20;
+using SI = sbi::tasks::SirdIrregular;
+constexpr int64_t kLvTimesPerSeries = 20;
+// SIRD: the SLOW_ test's and the example's queries (10 β times, 10 times per series) are the
+// largest the model is trained on; random_subsets covers every smaller count.
+constexpr int64_t kSirdBetaTimes = 10, kSirdTimesPerSeries = 10;
 
 std::string trim(const std::string& s) {
   const size_t a = s.find_first_not_of(" \t\r"), b = s.find_last_not_of(" \t\r");
@@ -52,7 +56,61 @@ std::string point_name(const std::string& variable, double time) {
 
 }  // namespace
 
-bool is_function_valued_task(const std::string& name) { return name == LV::name(); }
+const std::vector<FunctionValuedTask>& function_valued_tasks() {
+  static const std::vector<FunctionValuedTask> tasks = [] {
+    std::vector<FunctionValuedTask> t;
+    FunctionValuedTask lv;
+    lv.name = LV::name();
+    lv.description = "Lotka–Volterra observed at irregular times: α, β, γ, δ from predator and prey at any times "
+                     "in [0, 15] (Gaussian noise 0.1)";
+    lv.node_names = LV::node_names();
+    lv.function_nodes = {"predator", "prey"};
+    lv.time_begin = 0.0;
+    lv.time_end = LV::kTimeEnd;
+    lv.theta_summary = "4";
+    lv.x_summary = "any times";
+    lv.default_times = std::to_string(kLvTimesPerSeries) + " random times per series";
+    lv.config = sbi::simformer::lotka_volterra_irregular_config;
+    lv.bounds = sbi::simformer::lotka_volterra_irregular_bounds;
+    lv.node_dag = LV::node_dag;
+    lv.training_data = [](int64_t n, uint64_t seed) {
+      const LV::TrainingData d = LV::training_data(n, kLvTimesPerSeries, seed);
+      return FunctionValuedTrainingData{d.joint, d.metadata, d.node_ids, LV::kParameters, 0};
+    };
+    t.push_back(lv);
+
+    FunctionValuedTask si;
+    si.name = SI::name();
+    si.description = "SIRD with a time-varying contact rate at any times: γ, δ and β(t) at any times in [0, 50] "
+                     "from log-normal I, R, D at any times (I₀ a nuisance)";
+    si.node_names = SI::node_names();
+    si.function_nodes = {"beta", "I", "R", "D"};
+    si.time_begin = 0.0;
+    si.time_end = SI::kTimeEnd;
+    si.theta_summary = "2 + β(t)";
+    si.x_summary = "any times";
+    si.default_times = std::to_string(kSirdBetaTimes) + " random β times, " + std::to_string(kSirdTimesPerSeries) +
+                       " random times per series";
+    si.config = sbi::simformer::sird_irregular_config;
+    si.bounds = sbi::simformer::sird_irregular_bounds;
+    si.node_dag = SI::node_dag;
+    si.training_data = [](int64_t n, uint64_t seed) {
+      const SI::TrainingData d = SI::training_data(n, kSirdBetaTimes, kSirdTimesPerSeries, seed);
+      return FunctionValuedTrainingData{d.joint, d.metadata, d.node_ids, SI::kScalars + kSirdBetaTimes, d.dropped};
+    };
+    t.push_back(si);
+    return t;
+  }();
+  return tasks;
+}
+
+const FunctionValuedTask* find_function_valued_task(const std::string& name) {
+  for (const FunctionValuedTask& t : function_valued_tasks())
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+bool is_function_valued_task(const std::string& name) { return find_function_valued_task(name) != nullptr; }
 
 bool is_function_valued_checkpoint(const std::string& path) {
   try {
@@ -69,11 +127,13 @@ int run_train_function_valued(const TrainArgs& a) {
   AMOR_CHECK(a.estimator.empty() && a.summary.empty(), ValueError,
              "--estimator and --summary do not apply to --method simformer");
   AMOR_CHECK(a.simulations >= 2, ValueError, "--simulations must be at least 2");
-  nlohmann::json j = sbi::simformer::lotka_volterra_irregular_config().to_json();
+  const FunctionValuedTask* task = find_function_valued_task(a.task);
+  AMOR_CHECK(task != nullptr, ValueError, "--task ", a.task, " is not a function-valued task");
+  nlohmann::json j = task->config().to_json();
   if (!a.config.empty()) j.merge_patch(read_json_object("--config", a.config));
   j = with_device(j, a.device);
   sbi::simformer::SimformerConfig config = sbi::simformer::SimformerConfig::from_json(j);
-  if (config.bounds.from_prior) config.bounds = sbi::simformer::lotka_volterra_irregular_bounds();
+  if (config.bounds.from_prior) config.bounds = task->bounds();
   AMOR_CHECK(config.network.metadata_dim > 0, ValueError, "--config: network.metadata_dim must stay positive for ",
              a.task, " (the times are token metadata)");
   sbi::require_device(config.device);
@@ -84,17 +144,24 @@ int run_train_function_valued(const TrainArgs& a) {
     std::fprintf(stderr, "amor train: step %lld/%lld, loss %.4f, %s\n", static_cast<long long>(p.step),
                  static_cast<long long>(p.total_steps), p.train_loss, format_seconds(p.elapsed_s).c_str());
   };
-  const LV::TrainingData data = LV::training_data(a.simulations, kTimesPerSeries, a.seed);
-  sbi::simformer::SimformerModel model(config, LV::kParameters, 2 * kTimesPerSeries, LV::node_dag(), data.node_ids);
+  std::fprintf(stderr, "amor train: %lld simulations of %s, %s each\n", static_cast<long long>(a.simulations),
+               a.task.c_str(), task->default_times.c_str());
+  const FunctionValuedTrainingData data = task->training_data(a.simulations, a.seed);
+  if (data.dropped > 0)
+    std::fprintf(stderr, "amor train: %lld of %lld simulations failed and were dropped\n",
+                 static_cast<long long>(data.dropped), static_cast<long long>(a.simulations));
+  const int64_t tokens = data.node_ids.size(0);
+  sbi::simformer::SimformerModel model(config, data.theta_tokens, tokens - data.theta_tokens, task->node_dag(),
+                                       data.node_ids);
   model.to(config.device);
   const sbi::simformer::TrainingSummary s =
       model.train(data.joint, data.metadata, a.seed + 1, progress, interrupt.flag());
   model.save(a.out, {{"format", "amor"},
                      {"method", "simformer"},
                      {"task", a.task},
-                     {"node_names", LV::node_names()},
-                     {"function_nodes", std::vector<std::string>{"predator", "prey"}},
-                     {"time_range", std::vector<double>{0.0, LV::kTimeEnd}}});
+                     {"node_names", task->node_names},
+                     {"function_nodes", task->function_nodes},
+                     {"time_range", std::vector<double>{task->time_begin, task->time_end}}});
   std::fprintf(stderr, "amor train: simformer on %s: %lld steps in %s%s\n", a.task.c_str(),
                static_cast<long long>(s.steps), format_seconds(s.seconds).c_str(),
                s.interrupted ? " (interrupted: model so far)" : "");

@@ -1,8 +1,8 @@
 // The Simformer on function-valued tasks (metadata tokens; docs/function_valued.md): a query is
 // a list of points (variable, metadata, value), e.g. ("prey", 7.5, 0.83) or ("alpha", NaN, NaN),
 // whatever their number; the variables are the model's nodes, named. This file turns such lists
-// into token layouts and back, and holds the recipe for Lotka–Volterra at irregular times
-// (sbi/tasks/lotka_volterra_irregular.h).
+// into token layouts and back, and holds the recipes for Lotka–Volterra at irregular times
+// (sbi/tasks/lotka_volterra_irregular.h) and SIRD at random times (sbi/tasks/sird_irregular.h).
 #pragma once
 
 #include <cstdint>
@@ -14,6 +14,7 @@
 #include "core/tensor.h"
 #include "sbi/simformer/simformer.h"
 #include "sbi/tasks/lotka_volterra_irregular.h"
+#include "sbi/tasks/sird_irregular.h"
 
 namespace amor::sbi::simformer {
 
@@ -50,5 +51,30 @@ std::unique_ptr<SimformerModel> train_lotka_volterra_irregular(
 // θ | points: [n, 4] posterior samples of a Lotka–Volterra model at an observation.
 Tensor lotka_volterra_posterior(const SimformerModel& model, const tasks::LotkaVolterraIrregular::Points& points,
                                 int64_t n, uint64_t seed, const SamplingOptions& options);
+
+// ---- SIRD at random times -------------------------------------------------------------------
+
+// The recipe (docs/sird.md): as Lotka–Volterra's (dense attention, 4 layers, d = 42) with metadata
+// frequencies ~ N(0, 0.15²) for times in [0, 50], batch 256, 8000 steps, validation 5 %,
+// training.random_subsets (each row keeps a random subset of its β times and of every series'
+// times, so one model answers any number of points up to the training counts), ancestral
+// sampling at 50 steps, bounds sird_irregular_bounds().
+SimformerConfig sird_irregular_config();
+// Per node (6): γ, δ in (0, 0.5), β in (0, 1) (logit), I, R, D in (0, ∞) (log).
+ValueBounds sird_irregular_bounds();
+
+// Simulates `simulations` rows with `beta_times` random β times and `obs_times` random times per
+// series (seed) and trains a model on them (seed + 1); bounds "prior" become
+// sird_irregular_bounds(). *dropped (when given) receives the number of failed simulations.
+std::unique_ptr<SimformerModel> train_sird_irregular(
+    int64_t simulations, int64_t beta_times, int64_t obs_times, const SimformerConfig& config, uint64_t seed,
+    const std::function<void(const TrainingProgress&)>& on_progress = {}, const std::atomic<bool>* stop = nullptr,
+    int64_t* dropped = nullptr);
+
+// (γ, δ, β(t_1), ..., β(t_q)) | points: [n, 2 + q] posterior samples of a SIRD model, q =
+// beta_query_times.size() (each in [0, 50], any order; the columns follow it).
+Tensor sird_irregular_posterior(const SimformerModel& model, const tasks::SirdIrregular::Points& points,
+                                const std::vector<double>& beta_query_times, int64_t n, uint64_t seed,
+                                const SamplingOptions& options);
 
 }  // namespace amor::sbi::simformer
