@@ -51,7 +51,8 @@ SimformerConfig lotka_volterra_irregular_config() {
   c.network.time_embedding_dim = 32;
   c.attention = AttentionMaskKind::Dense;
   c.training.batch_size = 250;
-  c.training.steps = 5000;
+  c.training.steps = 20000;
+  c.training.random_subsets = true;  // one model for 1..20 points per series
   c.training.validation_fraction = 0.0;  // as the reference's LV runs: no early stopping
   c.sampling.steps = 100;
   c.bounds = lotka_volterra_irregular_bounds();

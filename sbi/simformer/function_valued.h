@@ -35,7 +35,8 @@ Tensor sample_points(const SimformerModel& model, const std::vector<FunctionValu
 // ---- Lotka–Volterra at irregular times -------------------------------------------------------
 
 // The recipe (docs/results.md): dense attention, 4 layers, d = 12 + 12 + 12 + 6 = 42, metadata
-// frequencies ~ N(0, 0.5²) for times in [0, 15], batch 250, 5000 steps, 100 Euler–Maruyama steps.
+// frequencies ~ N(0, 0.5²) for times in [0, 15], batch 250, 20 000 steps with random subsets of
+// each series' points (training.random_subsets), 100 Euler–Maruyama steps.
 // Bounds: the four parameters' prior support (1, 3) is mapped to R by a logit (value_transform.h;
 // there the prior is exactly N(0, 1)); the series are unbounded.
 SimformerConfig lotka_volterra_irregular_config();
