@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "sbi/simformer/simformer.h"
 #include "sbi/simformer/simformer_method.h"
+#include "tests/sbi/simformer_toy_config.h"
 #include "tests/sbi/stat_util.h"
 
 namespace amor::sbi::simformer {
@@ -28,23 +29,7 @@ double ks_distance(std::vector<double> v, double mean, double sd) {
   return ::amor::sbi::test::ks_distance(std::move(v), [&](double t) { return normal_cdf((t - mean) / sd); });
 }
 
-SimformerConfig toy_config() {
-  SimformerConfig c;
-  c.network.id_dim = 8;
-  c.network.value_dim = 8;
-  c.network.condition_dim = 4;
-  c.network.layers = 2;
-  c.network.heads = 2;
-  c.network.head_dim = 6;
-  c.network.mlp_ratio = 2;
-  c.network.time_embedding_dim = 16;
-  c.attention = AttentionMaskKind::Dense;
-  c.training.batch_size = 256;
-  c.training.steps = 4000;
-  c.training.learning_rate = 3e-3;
-  c.sampling.steps = 60;
-  return c;
-}
+SimformerConfig toy_config() { return test::small_toy_config(); }
 
 TEST(SimformerToy, SamplesPosteriorAndLikelihoodOfAGaussianPair) {
   const int64_t n = 4000;

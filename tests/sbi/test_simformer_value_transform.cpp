@@ -15,6 +15,7 @@
 #include "core/ops.h"
 #include "core/random.h"
 #include "sbi/simformer/simformer.h"
+#include "tests/sbi/simformer_toy_config.h"
 
 namespace amor::sbi::simformer {
 namespace {
@@ -156,20 +157,10 @@ TEST(ValueTransform, MapsIntervalsThroughTheMonotoneMapAndRefusesMixedLinearCons
 // θ = 1 + 2·sigmoid(g): samples, constrained samples, and log-densities plus log|dg/dθ|. This
 // checks the plumbing exactly, whatever the accuracy of the model (the accuracy of the diffusion
 // itself is the Gaussian toy's test, tests/sbi/test_simformer_toy.cpp).
-SimformerConfig small_toy_config(bool bounded) {
-  SimformerConfig c;
-  c.network.id_dim = 8;
-  c.network.value_dim = 8;
-  c.network.condition_dim = 4;
-  c.network.layers = 2;
-  c.network.heads = 2;
-  c.network.head_dim = 6;
-  c.network.mlp_ratio = 2;
-  c.network.time_embedding_dim = 16;
-  c.attention = AttentionMaskKind::Dense;
+SimformerConfig bounded_toy_config(bool bounded) {
+  SimformerConfig c = test::small_toy_config();
   c.training.batch_size = 128;
-  c.training.steps = 400;
-  c.training.learning_rate = 3e-3;
+  c.training.steps = 400;  // the plumbing, not the accuracy: a short training will do
   c.sampling.steps = 40;
   if (bounded) c.bounds = bounds({1.0, -kInf}, {3.0, kInf});
   return c;
@@ -189,7 +180,7 @@ TEST(SimformerBounded, AnswersAreTheUnboundedModelsMappedThroughTheBijection) {
   for (int64_t i = 0; i < n; ++i) u.data<double>()[i] = logit_box(theta.data<double>()[i]);
   Tensor dag = zeros({2, 2}).to(DType::Bool);
   dag.data<bool>()[2] = true;  // x ← θ
-  SimformerModel bounded(small_toy_config(true), 1, 1, dag), plain(small_toy_config(false), 1, 1, dag);
+  SimformerModel bounded(bounded_toy_config(true), 1, 1, dag), plain(bounded_toy_config(false), 1, 1, dag);
   bounded.train(concat({theta, x}, 1), /*seed=*/1);
   plain.train(concat({u, x}, 1), /*seed=*/1);
   EXPECT_FALSE(bounded.value_transform().identity());
