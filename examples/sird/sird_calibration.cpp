@@ -8,8 +8,8 @@
 //   sird_calibration [--model FILE] [--simulations N] [--steps S] [--batch B] [--sbc-rounds N]
 //                    [--draws L] [--seed S] [--save-model FILE]
 //
-// Defaults: 10000 simulations, the recipe of sird_recipe.h (a 4-layer network trained 8000 steps
-// of 256 in bounded coordinates; about 25 min of one core), 200 SBC rounds of 100 draws. `amor ppc`
+// Defaults: 10000 simulations, the recipe of sird_recipe.h (a 4-layer network trained 16 000 steps
+// of 256 in bounded coordinates; about 50 min of one core), 200 SBC rounds of 100 draws. `amor ppc`
 // draws the same check as a figure.
 #include <cstdio>
 #include <exception>
@@ -27,7 +27,7 @@ namespace {
 
 struct Args {
   std::string model, save_model;
-  int64_t simulations = 10000, steps = 8000, batch = 256, rounds = 200, draws = 100;
+  int64_t simulations = 10000, steps = 16000, batch = 256, rounds = 200, draws = 100;
   uint64_t seed = 1;
 };
 

@@ -7,7 +7,7 @@
 //   - bounded coordinates (sbi/simformer/value_transform.h): γ, δ in (0, 0.5) and β in (0, 1)
 //     by logit — there β's prior is the GP itself — and I, R, D > 0 by log, where the
 //     observation noise is Gaussian;
-//   - `steps` of `batch` (8000 of 256 by default), ancestral sampling at 50 steps.
+//   - `steps` of `batch` (16 000 of 256 by default), ancestral sampling at 50 steps.
 #pragma once
 
 #include <cstddef>
@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-inline nlohmann::json sird_simformer_recipe(int64_t steps = 8000, int64_t batch = 256) {
+inline nlohmann::json sird_simformer_recipe(int64_t steps = 16000, int64_t batch = 256) {
   // 42 tokens: γ, δ, β at 10 times, then I, R, D at 10 times each.
   std::vector<nlohmann::json> lower(42, 0.0), upper(42, nullptr);
   for (size_t i = 0; i < 12; ++i) upper[i] = i < 2 ? 0.5 : 1.0;

@@ -1,9 +1,9 @@
 // SLOW: issue #7's SIRD acceptance end to end. The Simformer trained on the `sird` task at 1e4
 // simulations with examples/sird/simformer.json's recipe (dense attention, 4 layers, half of the
-// condition masks posterior ones, 8000 steps of 256, bounded coordinates, ancestral sampling at
+// condition masks posterior ones, 16 000 steps of 256, bounded coordinates, ancestral sampling at
 // 50 steps) should give a posterior over γ, δ and β at the 10 times whose SBC ranks are uniform
 // (check_sbc at family-wise alpha 0.05: KS, chi-square and the ECDF band of each of the 12
-// parameters), over 200 simulations × 100 posterior draws. About 25 min of one core for training
+// parameters), over 200 simulations × 100 posterior draws. About 50 min of one core for training
 // and 5 for SBC. docs/results.md ("SIRD") has the numbers.
 #include <gtest/gtest.h>
 
