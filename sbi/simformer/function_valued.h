@@ -56,7 +56,7 @@ Tensor lotka_volterra_posterior(const SimformerModel& model, const tasks::LotkaV
 // ---- SIRD at random times -------------------------------------------------------------------
 
 // The recipe (docs/sird.md): as Lotka–Volterra's (dense attention, 4 layers, d = 42) with metadata
-// frequencies ~ N(0, 0.15²) for times in [0, 50], batch 256, 8000 steps, validation 5 %,
+// frequencies ~ N(0, 0.15²) for times in [0, 50], batch 256, 16 000 steps, validation 5 %,
 // training.random_subsets (each row keeps a random subset of its β times and of every series'
 // times, so one model answers any number of points up to the training counts), half of the
 // condition masks posterior ones (as the fixed-time SIRD recipe), ancestral sampling at 50
