@@ -61,16 +61,8 @@ SimformerConfig lotka_volterra_irregular_config() {
 
 ValueBounds lotka_volterra_irregular_bounds() {
   using LV = tasks::LotkaVolterraIrregular;
-  const Support support = LV::prior()->support();
-  const double inf = std::numeric_limits<double>::infinity();
-  ValueBounds b;
-  b.lower.assign(size_t(LV::kNodes), -inf);
-  b.upper.assign(size_t(LV::kNodes), inf);
-  for (int64_t k = 0; k < LV::kParameters; ++k) {
-    b.lower[size_t(k)] = support.lower[size_t(k)];
-    b.upper[size_t(k)] = support.upper[size_t(k)];
-  }
-  return b;
+  // Nodes: the 4 parameters, then the 2 series (unbounded).
+  return prior_bounds(*LV::prior(), LV::kParameters, LV::kNodes - LV::kParameters);
 }
 
 std::unique_ptr<SimformerModel> train_lotka_volterra_irregular(

@@ -22,22 +22,6 @@ std::vector<std::string> default_variable_names(int64_t theta_dim, int64_t x_dim
 
 }  // namespace
 
-ValueBounds prior_bounds(const Distribution& prior, int64_t theta_dim, int64_t x_dim) {
-  const Support support = prior.support();
-  const double inf = std::numeric_limits<double>::infinity();
-  ValueBounds b;
-  b.lower.assign(size_t(theta_dim + x_dim), -inf);
-  b.upper.assign(size_t(theta_dim + x_dim), inf);
-  if (!support.lower.empty()) {
-    if (int64_t(support.lower.size()) != theta_dim)
-      throw ValueError("simformer: the prior's support has " + std::to_string(support.lower.size()) +
-                       " axes for θ of " + std::to_string(theta_dim));
-    std::copy(support.lower.begin(), support.lower.end(), b.lower.begin());
-    std::copy(support.upper.begin(), support.upper.end(), b.upper.begin());
-  }
-  return b;
-}
-
 SimformerPosterior::SimformerPosterior(std::unique_ptr<SimformerModel> model, std::string task_name, Support support,
                                        std::vector<std::string> variable_names)
     : model_(std::move(model)), task_(std::move(task_name)), support_(std::move(support)),

@@ -54,10 +54,6 @@ class SimformerPosterior : public Posterior, public ConditionalSampler {
   std::vector<std::string> names_;
 };
 
-// The bounds "prior" resolves to (value_transform.h): θ entries take the prior's support, the
-// x entries none. [theta_dim + x_dim] entries each.
-ValueBounds prior_bounds(const Distribution& prior, int64_t theta_dim, int64_t x_dim);
-
 class SimformerMethod : public Method {
  public:
   std::string name() const override { return "simformer"; }

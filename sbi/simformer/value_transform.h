@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/tensor.h"
+#include "sbi/distribution.h"
 #include "sbi/simformer/guidance.h"
 
 namespace amor::sbi::simformer {
@@ -42,6 +43,11 @@ struct ValueBounds {
   nlohmann::json to_json() const;  // null when empty
   static ValueBounds from_json(const nlohmann::json& j);
 };
+
+// The bounds "prior" resolves to: the first theta_dim nodes take the prior's support (its axes in
+// order), the x_dim after them none. [theta_dim + x_dim] entries each; ValueError when the
+// support's width is not theta_dim.
+ValueBounds prior_bounds(const Distribution& prior, int64_t theta_dim, int64_t x_dim);
 
 class ValueTransform {
  public:
