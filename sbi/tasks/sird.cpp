@@ -64,6 +64,10 @@ double sigmoid(double g) { return g >= 0 ? 1.0 / (1.0 + std::exp(-g)) : std::exp
 
 // ---- the model's pieces ---------------------------------------------------------------------
 
+void sird_beta_on_grid(const double* g_grid, double* beta_grid) {
+  for (int j = 0; j < kSirdGridPoints; ++j) beta_grid[j] = sigmoid(g_grid[j]);
+}
+
 std::vector<double> sird_grid() {
   std::vector<double> t(kSirdGridPoints);
   for (int j = 0; j < kSirdGridPoints; ++j)
@@ -314,7 +318,7 @@ class SirdSimulator final : public Simulator {
     const double i0 = rng.uniform(0.0, kSirdMaxInitialInfected);
     double g[kSirdGridPoints], beta[kSirdGridPoints];
     gp_->complete(g_given, rng, g);
-    for (int j = 0; j < kSirdGridPoints; ++j) beta[j] = sigmoid(g[j]);
+    sird_beta_on_grid(g, beta);
     double states[4 * m];
     if (!sird_states(theta[0], theta[1], beta, i0, times_.data(), m, states)) return;
     for (int c = 0; c < 3; ++c)  // I, R, D are columns 1, 2, 3 of the state

@@ -52,6 +52,9 @@ std::vector<double> sird_observation_times();
 // σ_f² exp(−(s − t)² / (2ℓ²)) (no jitter).
 double sird_rbf_kernel(double s, double t);
 
+// β on the grid from g = logit β: beta_grid[j] = sigmoid(g_grid[j]), j < 100 (overflow-free).
+void sird_beta_on_grid(const double* g_grid, double* beta_grid);
+
 // Piecewise-linear interpolation of values[n] given at sorted times[n] (n >= 1), held constant
 // beyond the ends.
 double interpolate_linear(const double* times, const double* values, int64_t n, double t);

@@ -18,7 +18,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Random streams: the prior draw (rates, I₀, grid), a training row's times, the noise.
 constexpr uint64_t kDrawStream = 0x51D1, kTimesStream = 0x51D2, kNoiseStream = 0x51D3;
 
-double sigmoid(double g) { return g >= 0 ? 1.0 / (1.0 + std::exp(-g)) : std::exp(g) / (1.0 + std::exp(g)); }
 
 const SirdRateGp& unconditional_gp() {
   static const SirdRateGp gp;  // the Cholesky factor of the 100-point prior, once
@@ -63,7 +62,7 @@ std::vector<double> SirdIrregular::Truth::beta(const std::vector<double>& times)
              kSirdGridPoints, " grid values, got ", g_grid.size());
   check_times(times, "beta");
   double b[kSirdGridPoints];
-  for (int j = 0; j < kSirdGridPoints; ++j) b[j] = sigmoid(g_grid[size_t(j)]);
+  sird_beta_on_grid(g_grid.data(), b);
   std::vector<double> out(times.size());
   for (size_t k = 0; k < times.size(); ++k) out[k] = interpolate_linear(grid().data(), b, kSirdGridPoints, times[k]);
   return out;
@@ -117,7 +116,7 @@ SirdIrregular::Points SirdIrregular::simulate(const Truth& truth, const std::vec
   std::vector<double> sorted(m), states(4 * m);
   for (size_t k = 0; k < m; ++k) sorted[k] = p.times[order[k]];
   double beta_grid[kSirdGridPoints];
-  for (int j = 0; j < kSirdGridPoints; ++j) beta_grid[j] = sigmoid(truth.g_grid[size_t(j)]);
+  sird_beta_on_grid(truth.g_grid.data(), beta_grid);
   AMOR_CHECK(sird_states(truth.gamma, truth.delta, beta_grid, truth.initial_infected, sorted.data(), int64_t(m),
                          states.data()),
              ValueError, "sird_irregular: the ODE solve failed (γ ", truth.gamma, ", δ ", truth.delta, ", I₀ ",
