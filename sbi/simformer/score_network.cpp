@@ -81,6 +81,7 @@ nlohmann::json ScoreNetworkOptions::to_json() const {
           {"time_embedding_dim", time_embedding_dim},
           {"output_scale_min", output_scale_min},
           {"seed", seed}};
+  if (precondition) j["precondition"] = true;  // absent when off: older models read as before
   if (metadata_dim > 0) {  // absent when off: a model without metadata is described as before
     j["metadata_dim"] = metadata_dim;
     j["metadata_fourier_dim"] = metadata_fourier_dim;
@@ -118,6 +119,9 @@ ScoreNetworkOptions ScoreNetworkOptions::from_json(const nlohmann::json& j, Scor
     else if (k == "learn_id_embedding") {
       if (!v.is_boolean()) throw ValueError("simformer: network 'learn_id_embedding' must be true or false");
       o.learn_id_embedding = v.get<bool>();
+    } else if (k == "precondition") {
+      if (!v.is_boolean()) throw ValueError("simformer: network 'precondition' must be true or false");
+      o.precondition = v.get<bool>();
     } else if (k == "condition_init_std") o.condition_init_std = number();
     else if (k == "layers") o.layers = integer();
     else if (k == "heads") o.heads = integer();
@@ -183,7 +187,8 @@ Tensor ScoreNetwork::metadata_features(const Tensor& metadata) const {
 }
 
 Tensor ScoreNetwork::forward(const Tensor& x_t, const Tensor& observed, const Tensor& t, const Tensor& std_t,
-                             const Tensor& node_ids, const Tensor& mask, const Tensor& metadata) const {
+                             const Tensor& node_ids, const Tensor& mask, const Tensor& metadata,
+                             const Tensor& mean_t) const {
   AMOR_CHECK(x_t.dim() == 2, ShapeError, "SimformerScoreNetwork: x_t must be [B, T], got ", x_t.shape());
   const int64_t batch = x_t.size(0), tokens = x_t.size(1);
   AMOR_CHECK(observed.shape() == x_t.shape() && observed.dtype() == DType::Bool, ShapeError,
@@ -201,8 +206,19 @@ Tensor ScoreNetwork::forward(const Tensor& x_t, const Tensor& observed, const Te
                " tokens but the network knows ", o_.num_nodes, " node identifiers");
     ids = id_embedding.slice(0, 0, tokens);
   }
+  // Preconditioning (header): total variance α² + s² per row, latent inputs scaled to unit scale.
+  Tensor total_var;  // [B, 1]
+  Tensor values = x_t;
+  if (o_.precondition) {
+    AMOR_CHECK(!mean_t.defined() || (mean_t.dim() == 1 && mean_t.size(0) == batch), ShapeError,
+               "SimformerScoreNetwork: mean_t must be [", batch, "], got ", mean_t.shape());
+    const Tensor s = std_t.to(x_t.dtype()).unsqueeze(1);
+    const Tensor a2 = mean_t.defined() ? square(mean_t.to(x_t.dtype())).unsqueeze(1) : ones_like(s);
+    total_var = a2 + square(s);
+    values = where(observed, x_t, x_t / sqrt(total_var));
+  }
   const Tensor id_tokens = ids.unsqueeze(0).expand({batch, tokens, o_.id_dim});                // [B, T, id]
-  const Tensor value_tokens = x_t.unsqueeze(2).expand({batch, tokens, o_.value_dim});          // [B, T, value]
+  const Tensor value_tokens = values.unsqueeze(2).expand({batch, tokens, o_.value_dim});       // [B, T, value]
   const Tensor cond_tokens = observed.to(x_t.dtype()).unsqueeze(2) * condition_token;           // [B, T, cond]
   std::vector<Tensor> parts = {id_tokens, value_tokens};
   if (o_.metadata_dim > 0) {
@@ -227,7 +243,11 @@ Tensor ScoreNetwork::forward(const Tensor& x_t, const Tensor& observed, const Te
 
   const Tensor temb = time_embedding_->forward(t);                                             // [B, 128]
   const Tensor out = head_->forward(transformer_->forward(h, mask, temb)).squeeze(2);          // [B, T]
-  return out / clamp(std_t, o_.output_scale_min, std::nullopt).unsqueeze(1);
+  const Tensor n = out / clamp(std_t, o_.output_scale_min, std::nullopt).unsqueeze(1);
+  if (!o_.precondition) return n;
+  // α / sqrt(α² + s²) · n − x_t / (α² + s²); observed entries' outputs are never read.
+  const Tensor alpha = mean_t.defined() ? mean_t.to(out.dtype()).unsqueeze(1) : ones_like(total_var);
+  return alpha / sqrt(total_var) * n - x_t / total_var;
 }
 
 }  // namespace amor::sbi::simformer

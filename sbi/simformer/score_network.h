@@ -14,6 +14,18 @@
 // learned parameter (`learn_id_embedding`). The transformer is pre-LN with the Gaussian-Fourier
 // embedding of t added inside every MLP block; a Linear(d, 1) head gives one output per token,
 // divided by max(std(t), output_scale_min) so the network effectively predicts −ε.
+//
+// Preconditioning (`precondition`, off by default as in the reference; Karras et al. 2022's
+// c_in / c_skip / c_out, written for x_t = α x_0 + s ε with unit-variance x_0, which the
+// Simformer's standardisation provides):
+//   latent inputs enter as c_in x_t with c_in = 1 / sqrt(α² + s²), so the transformer sees values
+//   of unit scale at every noise level (VE: σ_max = 15 would otherwise feed values up to ±45);
+//   score = −x_t / (α² + s²) + α / sqrt(α² + s²) · n,  n the head's output divided as above.
+// The first term is the exact score when x_0 ~ N(0, 1); the network learns only the departure
+// from it, a target of unit scale at every s (at large s it is the clean value's conditional
+// mean, at small s it is −ε as without). The loss and its optimum are unchanged; what changes is
+// how hard the optimum is to represent — at large s the score's Jacobian is nearly −1/(α² + s²)
+// exactly, which the probability-flow log-density integrates (log_prob.h).
 #pragma once
 
 #include <memory>
@@ -44,6 +56,7 @@ struct ScoreNetworkOptions {
   uint64_t seed = 0;
   // Metadata tokens: 0 = off (no metadata input, the network of before); the reference uses 14.
   int64_t metadata_dim = 0;
+  bool precondition = false;  // c_in / c_skip / c_out above
   int64_t metadata_fourier_dim = 256;      // Gaussian-Fourier features before the linear map
   double metadata_frequency_std = 1.0;     // frequencies ~ N(0, std²): set ~1 / (metadata range)
 
@@ -71,10 +84,12 @@ class ScoreNetwork : public nn::Module {
   // mask:     attention mask, undefined, [T, T] or [B, T, T] bool
   // metadata: [B, T] or [T] (shared by the batch) in x_t's dtype, NaN where a token has none;
   //           required when metadata_dim > 0, a ValueError otherwise
+  // mean_t:   [B] the SDE's mean factor α at t (undefined: 1, the VE SDE); read only with
+  //           `precondition`
   // returns the score estimate [B, T].
   Tensor forward(const Tensor& x_t, const Tensor& observed, const Tensor& t, const Tensor& std_t,
                  const Tensor& node_ids = Tensor(), const Tensor& mask = Tensor(),
-                 const Tensor& metadata = Tensor()) const;
+                 const Tensor& metadata = Tensor(), const Tensor& mean_t = Tensor()) const;
 
   // The metadata features of metadata [M] -> [M, metadata_dim]; zeros where metadata is NaN.
   Tensor metadata_features(const Tensor& metadata) const;

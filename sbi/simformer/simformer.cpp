@@ -288,19 +288,23 @@ Tensor SimformerModel::score(const TokenLayout& tokens, const Tensor& x_t, const
 Tensor SimformerModel::score_query(const Query& q, const Tensor& x_t, const Tensor& observed, const Tensor& t) const {
   const int64_t batch = x_t.size(0);
   const Device dev = device();
-  std::vector<float> stds(static_cast<size_t>(batch));
-  const Tensor tc = t.to(Device::cpu()).to(DType::F32).contiguous();  // the SDE's σ(t) on the host
-  for (int64_t b = 0; b < batch; ++b) stds[size_t(b)] = float(config_.sde.std(tc.data<float>()[b]));
+  std::vector<float> stds(static_cast<size_t>(batch)), means(static_cast<size_t>(batch));
+  const Tensor tc = t.to(Device::cpu()).to(DType::F32).contiguous();  // the SDE's σ(t), α(t) on the host
+  for (int64_t b = 0; b < batch; ++b) {
+    stds[size_t(b)] = float(config_.sde.std(tc.data<float>()[b]));
+    means[size_t(b)] = float(config_.sde.mean_factor(tc.data<float>()[b]));
+  }
   const Tensor std_t = from_vector(stds, {batch}).to(dev);
+  const Tensor mean_t = from_vector(means, {batch}).to(dev);
   if (!has_metadata()) {
     // Only the directed mask follows each row's condition mask.
     const Tensor mask = config_.attention == AttentionMaskKind::Directed
                             ? attention_masks(config_.attention, dag_, observed.to(Device::cpu()))
                             : q.attention;
-    return net_->forward(x_t, observed.to(dev), tc.to(dev), std_t, Tensor(), on_device(mask, dev));
+    return net_->forward(x_t, observed.to(dev), tc.to(dev), std_t, Tensor(), on_device(mask, dev), Tensor(), mean_t);
   }
   return net_->forward(x_t, observed.to(dev), tc.to(dev), std_t, q.node_ids_tensor.to(dev), on_device(q.attention, dev),
-                       q.metadata.to(dev));
+                       q.metadata.to(dev), mean_t);
 }
 
 Tensor SimformerModel::training_attention(const Tensor& observed, const Tensor& present) const {
@@ -346,10 +350,11 @@ Tensor SimformerModel::loss_impl(const Tensor& x0, const Tensor& observed_in, co
   // Latent entries are noised, observed ones stay clean.
   const Tensor x_t = where(obs, x0, x0 * mean_t + noise * std_t);
   const Tensor mask = on_device(training_attention(observed, present), dev);
+  const Tensor alpha = mean_t.reshape({batch});
   const Tensor s = has_metadata()
                        ? net_->forward(x_t, obs, t.to(dev), std_t.reshape({batch}), train_node_ids_.to(dev), mask,
-                                       metadata.to(dev))
-                       : net_->forward(x_t, obs, t.to(dev), std_t.reshape({batch}), Tensor(), mask);
+                                       metadata.to(dev), alpha)
+                       : net_->forward(x_t, obs, t.to(dev), std_t.reshape({batch}), Tensor(), mask, Tensor(), alpha);
   const Tensor target = -noise / std_t;
   const Tensor sq = where(obs, zeros_like(s), square(s - target));  // [B, T]
   return mean(sum(sq, {1}) * lambda);

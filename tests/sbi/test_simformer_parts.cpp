@@ -221,5 +221,97 @@ TEST(SimformerScoreNetwork, Float64GradientCheck) {
       [&](const std::vector<Tensor>& in) { return net.forward(in[0], observed, t, sd, Tensor(), mask); }, inputs));
 }
 
+ScoreNetworkOptions tiny_network(bool precondition) {
+  ScoreNetworkOptions o;
+  o.num_nodes = 4;
+  o.id_dim = 3;
+  o.value_dim = 2;
+  o.condition_dim = 3;
+  o.layers = 2;
+  o.heads = 2;
+  o.head_dim = 3;
+  o.mlp_ratio = 2;
+  o.time_embedding_dim = 4;
+  o.seed = 5;
+  o.precondition = precondition;
+  return o;
+}
+
+// The slow twin of preconditioning: the same weights without it, fed c_in·x_t on latent entries,
+// then combined by hand — VE (mean_t undefined) and VP-like (α < 1) rows.
+TEST(SimformerScoreNetwork, PreconditioningIsScaledInputSkipAndScaledOutput) {
+  ScoreNetwork with(tiny_network(true)), without(tiny_network(false));
+  with.to(DType::F64);
+  without.to(DType::F64);
+  Generator gen(3);
+  const Tensor x = randn({3, 4}, gen, {.dtype = DType::F64}) * 4.0;
+  const Tensor t = uniform({3}, 0.1, 0.9, gen, {.dtype = DType::F64});
+  const Tensor sd = from_vector(std::vector<double>{0.01, 0.7, 9.0}, {3});
+  Tensor observed = zeros({3, 4}).to(DType::Bool);
+  observed.data<bool>()[1] = observed.data<bool>()[6] = true;
+  for (const Tensor& alpha : {Tensor(), from_vector(std::vector<double>{0.99, 0.6, 0.1}, {3})}) {
+    const Tensor a = alpha.defined() ? alpha : ones({3}, {.dtype = DType::F64});
+    const Tensor total = add(square(a), square(sd)).unsqueeze(1);  // [3, 1]
+    const Tensor scaled = where(observed, x, div(x, sqrt(total)));
+    const Tensor n = without.forward(scaled, observed, t, sd);
+    const Tensor expected = sub(mul(div(a.unsqueeze(1), sqrt(total)), n), div(x, total));
+    const Tensor got = with.forward(x, observed, t, sd, Tensor(), Tensor(), Tensor(), alpha);
+    for (int64_t i = 0; i < 12; ++i) {
+      if (observed.data<bool>()[i]) continue;
+      EXPECT_NEAR(got.data<double>()[i], expected.data<double>()[i], 1e-12 * (1 + std::abs(expected.data<double>()[i])));
+    }
+  }
+}
+
+// With a zero head the preconditioned score is exactly that of N(0, 1) data: −x_t / (α² + s²).
+TEST(SimformerScoreNetwork, PreconditionedZeroHeadIsTheStandardNormalScore) {
+  ScoreNetwork net(tiny_network(true));
+  {
+    NoGradGuard no_grad;
+    for (auto& [name, p] : net.named_parameters())
+      if (name.rfind("head.", 0) == 0) p.fill_(0.0);
+  }
+  const Tensor x = from_vector(std::vector<float>{3.0f, -1.0f, 0.5f, 2.0f}, {1, 4});
+  const Tensor observed = zeros({1, 4}).to(DType::Bool);
+  const Tensor t = from_vector(std::vector<float>{0.5f}, {1});
+  const Tensor sd = from_vector(std::vector<float>{2.0f}, {1});
+  const Tensor s = net.forward(x, observed, t, sd);
+  for (int64_t i = 0; i < 4; ++i) EXPECT_NEAR(s.data<float>()[i], -x.data<float>()[i] / 5.0f, 1e-6);
+  const Tensor vp = net.forward(x, observed, t, sd, Tensor(), Tensor(), Tensor(), from_vector(std::vector<float>{0.5f}, {1}));
+  for (int64_t i = 0; i < 4; ++i) EXPECT_NEAR(vp.data<float>()[i], -x.data<float>()[i] / 4.25f, 1e-6);
+  EXPECT_THROW(net.forward(x, observed, t, sd, Tensor(), Tensor(), Tensor(), zeros({2})), ShapeError);
+}
+
+TEST(SimformerScoreNetwork, PreconditionedFloat64GradientCheck) {
+  ScoreNetworkOptions o = tiny_network(true);
+  o.learn_id_embedding = true;
+  ScoreNetwork net(o);
+  net.to(DType::F64);
+  Generator gen(11);
+  const Tensor x = randn({3, 4}, gen, {.dtype = DType::F64}) * 3.0;
+  const Tensor t = uniform({3}, 0.1, 0.9, gen, {.dtype = DType::F64});
+  const Tensor sd = uniform({3}, 0.2, 5.0, gen, {.dtype = DType::F64});
+  const Tensor alpha = uniform({3}, 0.3, 1.0, gen, {.dtype = DType::F64});
+  Tensor observed = zeros({3, 4}).to(DType::Bool);
+  observed.data<bool>()[2] = true;
+  std::vector<Tensor> inputs = {x, net.condition_token};
+  for (auto& [name, p] : net.named_parameters())
+    if (name == "head.weight") inputs.push_back(p);
+  ASSERT_EQ(inputs.size(), 3u);
+  EXPECT_TRUE(amor::testing::gradcheck(
+      [&](const std::vector<Tensor>& in) {
+        return net.forward(in[0], observed, t, sd, Tensor(), Tensor(), Tensor(), alpha);
+      },
+      inputs));
+}
+
+TEST(SimformerScoreNetwork, PreconditionOptionRoundTripsThroughJson) {
+  EXPECT_FALSE(ScoreNetworkOptions{}.to_json().contains("precondition"));  // older models read as before
+  const ScoreNetworkOptions on = ScoreNetworkOptions::from_json({{"precondition", true}});
+  EXPECT_TRUE(on.precondition);
+  EXPECT_TRUE(ScoreNetworkOptions::from_json(on.to_json()).precondition);
+  EXPECT_THROW(ScoreNetworkOptions::from_json({{"precondition", 1}}), ValueError);
+}
+
 }  // namespace
 }  // namespace amor::sbi::simformer
