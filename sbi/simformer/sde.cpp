@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <vector>
 
 #include "core/error.h"
+#include "core/ops.h"
 
 namespace amor::sbi::simformer {
 
@@ -34,6 +37,34 @@ double Sde::loss_weight(double t) const {
   }
   const double s = std(t);
   return std::max(s * s, 1e-4);
+}
+
+double Sde::time_of_std(double s) const {
+  double t;
+  if (kind == SdeKind::VE) {
+    t = std::log(s / sigma_min) / std::log(sigma_max / sigma_min);
+  } else {
+    // 1 − s² = exp(−(½Δ t² + β_min t)): solve the quadratic for t ≥ 0.
+    const double delta = beta_max - beta_min;
+    const double l = s < 1.0 ? -std::log1p(-s * s) : std::numeric_limits<double>::infinity();
+    t = (-beta_min + std::sqrt(beta_min * beta_min + 2.0 * delta * l)) / delta;
+  }
+  return std::clamp(std::isnan(t) ? t_min : t, t_min, t_max);
+}
+
+Tensor TimeSampling::sample(const Sde& sde, int64_t n, Generator& gen) const {
+  if (kind == Kind::Uniform) return uniform({n}, sde.t_min, sde.t_max, gen);
+  const Tensor z = randn({n}, gen, {.dtype = DType::F64}).contiguous();
+  std::vector<float> t(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    t[size_t(i)] = float(sde.time_of_std(std::exp(log_std_mean + log_std_sd * z.data<double>()[i])));
+  return from_vector(t, {n});
+}
+
+void TimeSampling::validate() const {
+  if (!std::isfinite(log_std_mean)) throw ValueError("simformer: training.log_std_mean must be finite");
+  if (!(log_std_sd > 0) || !std::isfinite(log_std_sd))
+    throw ValueError("simformer: training.log_std_sd must be positive and finite");
 }
 
 void Sde::validate() const {

@@ -10,11 +10,19 @@
 //
 // With the network output divided by std(t), λ(t)·‖s − (−ε/std)‖² is (up to the constant
 // 2 ln(σ_max/σ_min) for VE) the ε-prediction error with constant weight.
+//
+// Training draws t ~ U(t_min, t_max) as the reference does, or (TimeSampling::LogNormal) through
+// log std(t) ~ N(μ, s²) as Karras et al. (2022) draw σ: fewer rows at noise levels far below the
+// data's scale, where ε cannot be predicted and a row adds gradient noise but little signal.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "core/random.h"
+#include "core/tensor.h"
 
 namespace amor::sbi::simformer {
 
@@ -31,11 +39,24 @@ struct Sde {
   double drift_factor(double t) const;  // f(x, t) = drift_factor(t) · x
   double diffusion(double t) const;     // g(t)
   double loss_weight(double t) const;   // λ(t)
+  // The t with std(t) = s, clamped to [t_min, t_max] (VP: s >= 1 gives t_max).
+  double time_of_std(double s) const;
 
   // Validates the numbers (ValueError naming the field).
   void validate() const;
   nlohmann::json to_json() const;
   static Sde from_json(const nlohmann::json& j);  // ValueError on unknown keys or bad values
+};
+
+// How training draws diffusion times (see the top of this file).
+struct TimeSampling {
+  enum class Kind { Uniform, LogNormal };
+  Kind kind = Kind::Uniform;
+  double log_std_mean = -0.5, log_std_sd = 1.5;  // LogNormal: log std(t) ~ N(mean, sd²)
+
+  // t: [n] float32 in [t_min, t_max].
+  Tensor sample(const Sde& sde, int64_t n, Generator& gen) const;
+  void validate() const;  // ValueError naming the field
 };
 
 }  // namespace amor::sbi::simformer

@@ -52,10 +52,11 @@ void TrainingOptions::validate() const {
   if (validation_checks <= 0 || validation_repeats <= 0 || patience < 0)
     throw ValueError("simformer: validation_checks and validation_repeats must be positive, patience >= 0");
   if (!(divergence_ratio > 0)) throw ValueError("simformer: training.divergence_ratio must be positive");
+  time_sampling.validate();
 }
 
 nlohmann::json TrainingOptions::to_json() const {
-  return {{"batch_size", batch_size},
+  nlohmann::json j = {{"batch_size", batch_size},
           {"steps", steps},
           {"steps_per_simulation", steps_per_simulation},
           {"min_steps", min_steps},
@@ -70,6 +71,12 @@ nlohmann::json TrainingOptions::to_json() const {
           {"patience", patience},
           {"z_score", z_score},
           {"random_subsets", random_subsets}};
+  if (time_sampling.kind == TimeSampling::Kind::LogNormal) {  // absent when uniform: older models read as before
+    j["time_sampling"] = "log_normal";
+    j["log_std_mean"] = time_sampling.log_std_mean;
+    j["log_std_sd"] = time_sampling.log_std_sd;
+  }
+  return j;
 }
 
 TrainingOptions TrainingOptions::from_json(const nlohmann::json& j, TrainingOptions o) {
@@ -93,7 +100,14 @@ TrainingOptions TrainingOptions::from_json(const nlohmann::json& j, TrainingOpti
     } else if (k == "random_subsets") {
       if (!v.is_boolean()) throw ValueError("simformer: training.random_subsets must be true or false");
       o.random_subsets = v.get<bool>();
-    } else throw ValueError("simformer: unknown training option '" + k + "'");
+    } else if (k == "time_sampling") {
+      const std::string kind = v.is_string() ? v.get<std::string>() : std::string();
+      if (kind == "uniform") o.time_sampling.kind = TimeSampling::Kind::Uniform;
+      else if (kind == "log_normal") o.time_sampling.kind = TimeSampling::Kind::LogNormal;
+      else throw ValueError("simformer: training.time_sampling must be \"uniform\" or \"log_normal\", got " + v.dump());
+    } else if (k == "log_std_mean") o.time_sampling.log_std_mean = as_number(v, k);
+    else if (k == "log_std_sd") o.time_sampling.log_std_sd = as_number(v, k);
+    else throw ValueError("simformer: unknown training option '" + k + "'");
   });
   o.validate();
   return o;
@@ -515,7 +529,7 @@ TrainingSummary SimformerModel::train_impl(const Tensor& joint, const Tensor* me
   auto batch_loss = [&](const Tensor& rows, const Tensor& meta, Generator& g) {
     const int64_t b = rows.size(0);
     const Tensor observed = sample_condition_masks(config_.condition_masks, b, theta_dim_, x_dim_, g);
-    const Tensor t = uniform({b}, config_.sde.t_min, config_.sde.t_max, g);
+    const Tensor t = o.time_sampling.sample(config_.sde, b, g);
     const Tensor eps = randn({b, tokens}, g);
     const Tensor present = subset_groups.empty() ? Tensor() : draw_present(b, g);
     return loss_impl(rows, observed, t, eps, meta, present);

@@ -64,6 +64,9 @@ struct TrainingOptions {
   // The others are hidden from attention and from the loss, exactly as if the row had been
   // simulated at fewer points, so one model learns every observation length up to K.
   bool random_subsets = false;
+  // Diffusion times (sde.h): "uniform" (the reference) or "log_normal" with log std(t) ~
+  // N(log_std_mean, log_std_sd²) (JSON keys "time_sampling", "log_std_mean", "log_std_sd").
+  TimeSampling time_sampling;
 
   void validate() const;
   nlohmann::json to_json() const;

@@ -313,5 +313,55 @@ TEST(SimformerScoreNetwork, PreconditionOptionRoundTripsThroughJson) {
   EXPECT_THROW(ScoreNetworkOptions::from_json({{"precondition", 1}}), ValueError);
 }
 
+TEST(SimformerSde, TimeOfStdInvertsStdAndClamps) {
+  Sde ve;
+  Sde vp;
+  vp.kind = SdeKind::VP;
+  for (const Sde& sde : {ve, vp})
+    for (double t : {1e-3, 0.1, 0.5, 0.9, 1.0}) EXPECT_NEAR(sde.time_of_std(sde.std(t)), t, 1e-9 * (1 + t)) << t;
+  EXPECT_EQ(ve.time_of_std(1e-9), ve.t_min);
+  EXPECT_EQ(ve.time_of_std(1e3), ve.t_max);
+  EXPECT_EQ(vp.time_of_std(1.5), vp.t_max);
+}
+
+TEST(SimformerSde, LogNormalTimeSamplingHasTheRequestedLogStd) {
+  TimeSampling ts;
+  ts.kind = TimeSampling::Kind::LogNormal;
+  ts.log_std_mean = -1.0;
+  ts.log_std_sd = 1.0;
+  const Sde sde;
+  Generator gen(4);
+  const int64_t n = 20000;
+  const Tensor t = ts.sample(sde, n, gen);
+  double m = 0, m2 = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double ti = t.data<float>()[i];
+    ASSERT_TRUE(ti >= sde.t_min && ti <= sde.t_max);
+    const double l = std::log(sde.std(ti));
+    m += l / double(n);
+    m2 += l * l / double(n);
+  }
+  // Standard errors 0.007 (mean) and 0.005 (sd): 5 of them.
+  EXPECT_NEAR(m, -1.0, 0.035);
+  EXPECT_NEAR(std::sqrt(m2 - m * m), 1.0, 0.025);
+  // Uniform stays the reference's t ~ U(t_min, t_max).
+  const Tensor u = TimeSampling{}.sample(sde, n, gen);
+  double mu = 0;
+  for (int64_t i = 0; i < n; ++i) mu += u.data<float>()[i] / double(n);
+  EXPECT_NEAR(mu, 0.5, 0.01);
+}
+
+TEST(SimformerSde, TimeSamplingOptionsRoundTripAndRejectBadValues) {
+  EXPECT_FALSE(TrainingOptions{}.to_json().contains("time_sampling"));  // older models read as before
+  const TrainingOptions o =
+      TrainingOptions::from_json({{"time_sampling", "log_normal"}, {"log_std_mean", -0.3}, {"log_std_sd", 2.0}});
+  const TrainingOptions back = TrainingOptions::from_json(o.to_json());
+  EXPECT_EQ(back.time_sampling.kind, TimeSampling::Kind::LogNormal);
+  EXPECT_EQ(back.time_sampling.log_std_mean, -0.3);
+  EXPECT_EQ(back.time_sampling.log_std_sd, 2.0);
+  EXPECT_THROW(TrainingOptions::from_json({{"time_sampling", "beta"}}), ValueError);
+  EXPECT_THROW(TrainingOptions::from_json({{"log_std_sd", 0.0}}), ValueError);
+}
+
 }  // namespace
 }  // namespace amor::sbi::simformer
