@@ -184,7 +184,7 @@ TEST(SimformerScoreNetwork, SizePresetsAndTheirOverrides) {
   EXPECT_EQ(c.network.layers, 8);
 }
 
-TEST(SimformerScoreNetwork, Float64GradientCheck) {
+ScoreNetworkOptions tiny_network(bool precondition) {
   ScoreNetworkOptions o;
   o.num_nodes = 4;
   o.id_dim = 3;
@@ -195,8 +195,14 @@ TEST(SimformerScoreNetwork, Float64GradientCheck) {
   o.head_dim = 3;
   o.mlp_ratio = 2;
   o.time_embedding_dim = 4;
-  o.learn_id_embedding = true;
   o.seed = 5;
+  o.precondition = precondition;
+  return o;
+}
+
+TEST(SimformerScoreNetwork, Float64GradientCheck) {
+  ScoreNetworkOptions o = tiny_network(false);
+  o.learn_id_embedding = true;
   ScoreNetwork net(o);
   net.to(DType::F64);
   Generator gen(9);
@@ -221,21 +227,6 @@ TEST(SimformerScoreNetwork, Float64GradientCheck) {
       [&](const std::vector<Tensor>& in) { return net.forward(in[0], observed, t, sd, Tensor(), mask); }, inputs));
 }
 
-ScoreNetworkOptions tiny_network(bool precondition) {
-  ScoreNetworkOptions o;
-  o.num_nodes = 4;
-  o.id_dim = 3;
-  o.value_dim = 2;
-  o.condition_dim = 3;
-  o.layers = 2;
-  o.heads = 2;
-  o.head_dim = 3;
-  o.mlp_ratio = 2;
-  o.time_embedding_dim = 4;
-  o.seed = 5;
-  o.precondition = precondition;
-  return o;
-}
 
 // The slow twin of preconditioning: the same weights without it, fed c_in·x_t on latent entries,
 // then combined by hand — VE (mean_t undefined) and VP-like (α < 1) rows.
