@@ -207,14 +207,14 @@ Tensor ScoreNetwork::forward(const Tensor& x_t, const Tensor& observed, const Te
     ids = id_embedding.slice(0, 0, tokens);
   }
   // Preconditioning (header): total variance α² + s² per row, latent inputs scaled to unit scale.
-  Tensor total_var;  // [B, 1]
+  Tensor alpha, total_var;  // [B, 1] each
   Tensor values = x_t;
   if (o_.precondition) {
     AMOR_CHECK(!mean_t.defined() || (mean_t.dim() == 1 && mean_t.size(0) == batch), ShapeError,
                "SimformerScoreNetwork: mean_t must be [", batch, "], got ", mean_t.shape());
     const Tensor s = std_t.to(x_t.dtype()).unsqueeze(1);
-    const Tensor a2 = mean_t.defined() ? square(mean_t.to(x_t.dtype())).unsqueeze(1) : ones_like(s);
-    total_var = a2 + square(s);
+    alpha = mean_t.defined() ? mean_t.to(x_t.dtype()).unsqueeze(1) : ones_like(s);
+    total_var = square(alpha) + square(s);
     values = where(observed, x_t, x_t / sqrt(total_var));
   }
   const Tensor id_tokens = ids.unsqueeze(0).expand({batch, tokens, o_.id_dim});                // [B, T, id]
@@ -246,7 +246,6 @@ Tensor ScoreNetwork::forward(const Tensor& x_t, const Tensor& observed, const Te
   const Tensor n = out / clamp(std_t, o_.output_scale_min, std::nullopt).unsqueeze(1);
   if (!o_.precondition) return n;
   // α / sqrt(α² + s²) · n − x_t / (α² + s²); observed entries' outputs are never read.
-  const Tensor alpha = mean_t.defined() ? mean_t.to(out.dtype()).unsqueeze(1) : ones_like(total_var);
   return alpha / sqrt(total_var) * n - x_t / total_var;
 }
 
